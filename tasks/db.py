@@ -1,0 +1,130 @@
+"""Database access: the one engine factory, the SQL-file loader and schema migration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, TextClause, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from steward import PROJECT_ROOT
+from steward.settings import get_settings
+
+SQL_DIR = PROJECT_ROOT / "sql"
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+class SqlFileNotFound(LookupError):
+    pass
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: the configured database), created once per process."""
+    url = url or get_settings().database_url
+    engine = _ENGINES.get(url)
+    if engine is not None:
+        return engine
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection and forget the engines (after a fork, or between tests)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def dialect_name(bind: Engine | Connection) -> str:
+    return bind.dialect.name
+
+
+@cache
+def _read_sql(name: str, dialect: str) -> str:
+    specific = SQL_DIR / f"{name}.{dialect}.sql"
+    generic = SQL_DIR / f"{name}.sql"
+    for path in (specific, generic):
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise SqlFileNotFound(f"no SQL file sql/{name}.sql (nor sql/{name}.{dialect}.sql)")
+
+
+def sql(name: str, bind: Engine | Connection) -> TextClause:
+    """The statement in sql/<name>.sql, or sql/<name>.<dialect>.sql where the dialects differ."""
+    return text(_read_sql(name, dialect_name(bind)))
+
+
+def run_sql(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> Any:
+    """Execute sql/<name>.sql with bound parameters only."""
+    return conn.execute(sql(name, conn), dict(params or {}))
+
+
+@contextmanager
+def begin(url: str | None = None) -> Iterator[Connection]:
+    """A connection inside one transaction, committed on success, rolled back on error."""
+    with get_engine(url).begin() as conn:
+        yield conn
+
+
+def alembic_config(url: str | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade_database(url: str | None = None) -> tuple[str | None, str | None]:
+    """Bring the schema to the newest migration; idempotent. Returns (revision before, after)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
+    config = alembic_config(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "heads")
+    with engine.connect() as conn:
+        after = MigrationContext.configure(conn).get_current_revision()
+    return before, after
+
+
+def table_counts(conn: Connection, tables: list[str]) -> dict[str, int]:
+    """Row counts of named tables (names come from the schema metadata, never from input)."""
+    from sqlalchemy import func, select
+
+    from tasks.schema import metadata
+
+    counts: dict[str, int] = {}
+    for name in tables:
+        table = metadata.tables[name]
+        counts[name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    return counts
