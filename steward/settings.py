@@ -35,6 +35,66 @@ class Settings(BaseSettings):
     secret_key_file: Path = Field(default=VAR_DIR / "secret.key")
     chunk_size: int = Field(default=10_000, ge=100, description="Rows per chunk for streamed work.")
 
+    # retention (docs/retention.md)
+    retention_rules_file: Path = Field(
+        default=PROJECT_ROOT / "data_contracts" / "retention_rules.yaml",
+        description="The retention rules (periods, anchors, actions) the retention sweep enforces.",
+    )
+    financial_year_end: str = Field(
+        default="03-31",
+        pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+        description="Last day of the financial year as MM-DD (31 March by default); finance records are "
+        "kept for their regulatory lifetime counted from the end of the financial year they belong to.",
+    )
+
+    # bounce reconciliation (docs/bounce-reconciliation.md)
+    bounce_inbox: Path | None = Field(
+        default=None,
+        description="Folder the email provider's exports (*.csv, *.jsonl) land in; the daily run ingests "
+        "each new file. Unset: <output_dir>/demo, where `steward demo-data` writes its sample export.",
+    )
+    bounce_transient_threshold: float = Field(
+        default=2.5,
+        gt=0,
+        description="Transient-bounce score at which an address becomes undeliverable. Each day with a "
+        "transient bounce adds 1, decaying by half every bounce_transient_half_life_days.",
+    )
+    bounce_transient_half_life_days: float = Field(
+        default=7.0, gt=0, description="Half-life, in days, of a transient bounce's weight in the score."
+    )
+    bounce_transient_window_days: int = Field(
+        default=30, ge=1, description="Only transient bounces in the last N days count towards the score."
+    )
+    bounce_grace_period_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days an account stays undeliverable before its removal is planned (time for the "
+        "person to correct their address).",
+    )
+
+    # plans and erasure (docs/erasure.md)
+    guard_max_active_share: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="A plan removing more than this share of the accounts waits for the DPO's approval.",
+    )
+    guard_max_subjects: int = Field(
+        default=1000,
+        ge=0,
+        description="A plan removing more than this many subjects (accounts or rows deleted) waits for "
+        "the DPO's approval.",
+    )
+    erasure_batch_size: int = Field(
+        default=500, ge=1, description="Subjects erased per transaction when a plan is applied."
+    )
+    erasure_journal: Path | None = Field(
+        default=None,
+        description="Append-only journal of erasures (keyed hashes only), read by `steward erasure "
+        "replay` after a database restore. Keep it on storage that is not restored with the database. "
+        "Unset: <output_dir>/audit/erasure-journal.jsonl.",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
