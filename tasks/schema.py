@@ -497,3 +497,44 @@ SOURCE_TABLES: tuple[str, ...] = (
     "legal_holds",
 )
 """The charity's data that steward reads; the nightly data-quality stage validates each of them."""
+
+# ------------------------------------------------------------- bounces and erasure (issue 4)
+
+# Every export file ingested, by content: re-ingesting a file already seen (same sha256) changes nothing.
+bounce_files = Table(
+    "bounce_files",
+    metadata,
+    _id(),
+    Column("file_name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("format", String(20), nullable=False),  # csv | ses_jsonl
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("source_file", String(255), nullable=False),  # the name its staged events carry
+    Column("event_count", Integer, nullable=False),
+    Column("quarantined_count", Integer, nullable=False),
+    Column("ingested_at", DateTime, nullable=False),
+)
+
+# Export rows that failed the bounce_export contract: where they are and why, never their values.
+bounce_quarantine = Table(
+    "bounce_quarantine",
+    metadata,
+    _id(),
+    Column("file_id", Id, ForeignKey("bounce_files.id"), nullable=False),
+    Column("source_line", Integer, nullable=False),
+    Column("reasons", String(500), nullable=False),
+    Column("quarantined_at", DateTime, nullable=False),
+)
+Index("ix_bounce_quarantine_file_id", bounce_quarantine.c.file_id)
+
+# Accounts marked undeliverable, with a keyed hash of the address that was marked: an account whose
+# address has changed since is cleared. Undeliverable stays until a later delivery or an address change.
+email_deliverability = Table(
+    "email_deliverability",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    Column("address_hash", String(64), nullable=False),
+    Column("reason", String(30), nullable=False),  # bad_mailbox | bad_domain | transient_score | imported
+    Column("undeliverable_since", DateTime, nullable=False),
+    Column("marked_at", DateTime, nullable=False),
+)
