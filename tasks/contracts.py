@@ -1037,9 +1037,16 @@ def _gx() -> Any:
 @cache
 def _context() -> Any:
     """The process's ephemeral GX context, progress bars off."""
+    import logging
+
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = _gx().get_context(mode="ephemeral")
+    gx = _gx()
+    # GX logs its set-up (a temporary docs folder, data sources) at INFO; steward's logs stay quiet.
+    for name in ("great_expectations", *logging.root.manager.loggerDict):
+        if name.startswith("great_expectations"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
