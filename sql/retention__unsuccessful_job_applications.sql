@@ -1,5 +1,6 @@
 -- retention rule unsuccessful_job_applications: unsuccessful applications whose decision is before the cutoff.
--- :cutoff is the UTC moment of the first local midnight not yet past the limit; :outcome comes from the rule.
+-- The cutoff is the UTC moment of the first local midnight not yet past the limit; the outcome comes
+-- from the rule's parameters.
 with applications as (
     select id, outcome, decided_at
     from job_applications

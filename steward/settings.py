@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         description="Last day of the financial year as MM-DD (31 March by default); finance records are "
         "kept for their regulatory lifetime counted from the end of the financial year they belong to.",
     )
+    retention_guard_max_rows: int = Field(
+        default=100_000,
+        ge=0,
+        description="A retention plan deleting more than this many subjects and rows waits for the DPO's "
+        "approval (the share of accounts is guard_max_active_share, as for every plan).",
+    )
 
     # bounce reconciliation (docs/bounce-reconciliation.md)
     bounce_inbox: Path | None = Field(

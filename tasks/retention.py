@@ -26,6 +26,7 @@ import yaml
 from sqlalchemy import BigInteger, Connection, Date, DateTime, bindparam, func, select
 
 from steward.errors import ConfigurationError
+from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.calendar import add_months, local_date, local_midnight_utc, today_local
 from tasks.db import SQL_DIR, sql
@@ -240,6 +241,10 @@ def _query_texts(query: str) -> list[tuple[Path, str]]:
     return [(path, path.read_text(encoding="utf-8")) for path in paths if path.is_file()]
 
 
+def _without_comments(text: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in text.splitlines())
+
+
 def _parse_rule(
     raw: Any,
     index: int,
@@ -318,8 +323,8 @@ def _parse_rule(
     if not texts:
         raise fail(f"query file sql/{query}.sql does not exist")
     for query_path, text in texts:
-        code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
-        binds = set(_BIND.findall(code))
+        # SQLAlchemy binds names in comments too, so the whole text counts
+        binds = set(_BIND.findall(text))
         expected = {"cutoff", *parameters}
         if binds != expected:
             raise fail(
@@ -327,7 +332,7 @@ def _parse_rule(
                 "(cutoff, and the rule's parameters)"
             )
         for anchor in anchors:
-            if not re.search(rf"\b{re.escape(anchor.column)}\b", code):
+            if not re.search(rf"\b{re.escape(anchor.column)}\b", _without_comments(text)):
                 raise fail(f"anchor column {anchor.column!r} does not appear in sql/{query_path.name}")
 
     return RetentionRule(
@@ -436,26 +441,602 @@ def due_rows(
         result.close()
 
 
-def oldest_not_due(conn: Connection, rule: RetentionRule, cutoff: date) -> date | None:
-    """The oldest anchor among the rule's rows not yet due: the oldest record the sweep leaves in time."""
+def _rule_rows(rule: RetentionRule, conn: Connection) -> Any:
+    """The rule's query as a subquery (row_id, account_id, anchor), to count or filter it further."""
     anchor_type = DateTime() if rule.anchor_kind == "timestamp" else Date()
-    rows = (
+    return (
         sql(rule.query, conn)
         .bindparams(bindparam("cutoff", type_=anchor_type))
         .columns(row_id=BigInteger(), account_id=BigInteger(), anchor=anchor_type)
         .subquery("rule_rows")
     )
-    query = select(func.min(rows.c.anchor)).where(
-        rows.c.anchor >= bindparam("not_due_from", type_=anchor_type)
+
+
+def _items_of(plan_id: int, rule_id: str, status: str) -> Any:
+    from tasks.schema import plan_items
+
+    return select(plan_items.c.subject_row_id).where(
+        plan_items.c.plan_id == plan_id, plan_items.c.rule == rule_id, plan_items.c.status == status
     )
+
+
+def oldest_left(
+    conn: Connection, rule: RetentionRule, cutoff: date, plan_id: int | None = None
+) -> date | None:
+    """The oldest record the rule leaves: the oldest not yet due, or one its plan deferred (held, blocked)."""
+    rows = _rule_rows(rule, conn)
+    anchor_type = rows.c.anchor.type
+    left = rows.c.anchor >= bindparam("not_due_from", type_=anchor_type)
+    if plan_id is not None:
+        left = left | rows.c.row_id.in_(_items_of(plan_id, rule.id, "deferred"))
     params = {
-        # every row of the rule, then only those at or after the real cutoff
+        # the rule's query over every row (a cutoff no anchor reaches); the outer filter keeps the rest
         "cutoff": rule.cutoff_param(_FAR_FUTURE - timedelta(days=1)),
         "not_due_from": rule.cutoff_param(cutoff),
         **rule.parameters,
     }
-    return _as_local_date(conn.execute(query, params).scalar(), rule.anchor_kind)
+    value = conn.execute(select(func.min(rows.c.anchor)).where(left), params).scalar()
+    return _as_local_date(value, rule.anchor_kind)
 
 
-def today_for_retention() -> date:
-    return today_local()
+# ------------------------------------------------------------------------------------------ planning
+
+PLAN_KIND = "retention"
+VERIFY_KIND = "retention_verify"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The rules and the day a sweep runs for, with each rule's cutoff."""
+
+    rules: RuleSet
+    today: date
+    year_end: tuple[int, int]
+    cutoffs: Mapping[str, date]
+
+    @classmethod
+    def for_today(cls, rules: RuleSet | None = None, today: date | None = None) -> Sweep:
+        rules = rules or load_rules()
+        today = today or today_local()
+        year_end = _settings_year_end()
+        cutoffs = {rule.id: rule.cutoff(today, year_end) for rule in rules.rules}
+        return cls(rules=rules, today=today, year_end=year_end, cutoffs=cutoffs)
+
+    def reason(self, rule: RetentionRule) -> str:
+        cutoff = self.cutoffs[rule.id]
+        return (
+            f"retention rule {rule.id}: {rule.describe_period()} has passed (due before {cutoff.isoformat()})"
+        )
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "today": self.today.isoformat(),
+            "rules_file": self.rules.path.name,
+            "financial_year_end": f"{self.year_end[0]:02d}-{self.year_end[1]:02d}",
+            "cutoffs": {rule_id: cutoff.isoformat() for rule_id, cutoff in self.cutoffs.items()},
+            "periods": {rule.id: str(rule.period) for rule in self.rules.rules},
+        }
+
+
+def _plan_items(conn: Connection, sweep: Sweep, progress: ProgressCallback) -> Iterator[Any]:
+    from tasks.plans import PlanItem
+
+    for rule in sweep.rules.rules:
+        reason = sweep.reason(rule)
+        for chunk in due_rows(conn, rule, sweep.cutoffs[rule.id]):
+            for row_id, account_id, _anchor in chunk:
+                yield PlanItem(
+                    subject_table=rule.table,
+                    subject_row_id=int(row_id),
+                    action=rule.action,  # type: ignore[arg-type]
+                    rule=rule.id,
+                    reason=reason,
+                    account_id=int(account_id) if account_id is not None else None,
+                )
+            progress(len(chunk))
+
+
+def plan_retention(conn: Connection, sweep: Sweep, progress: ProgressCallback | None = None) -> int:
+    """Write a retention plan (status draft) of every due row of every rule; returns its id.
+
+    A row due under several rules with the same action is planned once, under the first rule of the
+    file (an account due as never signed in and as inactive is recorded as never signed in).
+    """
+    from tasks.plans import create_plan
+
+    items = _plan_items(conn, sweep, progress or no_progress)
+    return create_plan(conn, PLAN_KIND, items, summary=sweep.summary())
+
+
+def check_retention_plan(conn: Connection, plan_id: int, today: date | None = None) -> Any:
+    """Check a retention plan: blocked items deferred (holds, bookings, open SARs), then the guard.
+
+    The guard's share of accounts is the erasure engine's; its cap on rows is the retention setting
+    `retention_guard_max_rows` (a monthly sweep routinely deletes more rows than an erasure run).
+    """
+    from tasks.plans import check_plan
+
+    return check_plan(conn, plan_id, max_subjects=get_settings().retention_guard_max_rows, today=today)
+
+
+# ----------------------------------------------------------------------------------- the dry run
+
+
+@dataclass(frozen=True)
+class RulePlanLine:
+    """One rule's line in a plan's summary: counts and dates only."""
+
+    rule: str
+    implements: str
+    table: str
+    action: str
+    period: str
+    cutoff: date
+    due: int
+    held: int
+    blocked: int
+    to_apply: int
+    done: int
+    oldest_left: date | None
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "table": self.table,
+            "action": self.action,
+            "period": self.period,
+            "due before": self.cutoff.isoformat(),
+            "due": self.due,
+            "held": self.held,
+            "blocked": self.blocked,
+            "to apply": self.to_apply,
+            "done": self.done,
+            "oldest left": self.oldest_left.isoformat() if self.oldest_left else "",
+        }
+
+
+@dataclass(frozen=True)
+class RetentionPlanReport:
+    plan_id: int
+    status: str
+    today: date
+    lines: tuple[RulePlanLine, ...]
+    guard_why: str | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        keys = ("due", "held", "blocked", "to_apply", "done")
+        return {key: sum(getattr(line, key) for line in self.lines) for key in keys}
+
+    def to_markdown(self) -> str:
+        from tasks.artifacts import markdown_table
+
+        totals = self.totals
+        head = (
+            f"Retention plan {self.plan_id} for {self.today.isoformat()}: **{self.status}**. "
+            f"{totals['due']:,} records due, {totals['held']:,} held, {totals['blocked']:,} blocked, "
+            f"{totals['to_apply']:,} to apply, {totals['done']:,} done."
+        )
+        if self.status == "awaiting_approval":
+            head += (
+                f" The guard stopped it before anything was deleted ({self.guard_why}): review it with "
+                f"`steward plans show {self.plan_id}` and release it with "
+                f"`steward plans approve {self.plan_id} --by NAME`."
+            )
+        rows = [list(line.as_row().values()) for line in self.lines]
+        headers = list(self.lines[0].as_row()) if self.lines else ["rule"]
+        return head + "\n\n" + markdown_table(headers, rows)
+
+
+def summarise_retention_plan(conn: Connection, plan_id: int, sweep: Sweep) -> RetentionPlanReport:
+    """Per rule: due, held (legal hold), blocked (booking, open SAR), to apply, done, oldest record left."""
+    from tasks.plans import REASON_HOLD, get_plan, plan_summary
+
+    summary = plan_summary(conn, plan_id)
+    counts: dict[str, dict[str, int]] = {rule.id: {} for rule in sweep.rules.rules}
+    for row in summary["rows"]:
+        bucket = counts.setdefault(row["rule"], {})
+        if row["status"] == "deferred":
+            key = "held" if row["deferred"] == REASON_HOLD else "blocked"
+        else:
+            key = {"pending": "to_apply", "done": "done"}.get(row["status"], row["status"])
+        bucket[key] = bucket.get(key, 0) + int(row["items"])
+    lines = []
+    for rule in sweep.rules.rules:
+        bucket = counts[rule.id]
+        cutoff = sweep.cutoffs[rule.id]
+        lines.append(
+            RulePlanLine(
+                rule=rule.id,
+                implements=rule.implements,
+                table=rule.table,
+                action=rule.action,
+                period=rule.describe_period(),
+                cutoff=cutoff,
+                due=sum(bucket.values()),
+                held=bucket.get("held", 0),
+                blocked=bucket.get("blocked", 0),
+                to_apply=bucket.get("to_apply", 0),
+                done=bucket.get("done", 0),
+                oldest_left=oldest_left(conn, rule, cutoff, plan_id),
+            )
+        )
+    check = summary.get("check") or {}
+    plan = get_plan(conn, plan_id)
+    return RetentionPlanReport(
+        plan_id=plan_id,
+        status=str(plan["status"]),
+        today=sweep.today,
+        lines=tuple(lines),
+        guard_why=(check.get("guard") or {}).get("why"),
+    )
+
+
+# ------------------------------------------------------------------------------ the plan's contract
+
+PLAN_CONTRACT = "retention_plan"
+_PLAN_COLUMNS = (
+    "plan_id",
+    "account_id",
+    "subject_table",
+    "subject_row_id",
+    "action",
+    "rule",
+    "status",
+    "deferred_reason",
+)
+
+
+@dataclass(frozen=True)
+class PlanContractResult:
+    """The retention_plan contract over a whole plan, checked chunk by chunk (counts only)."""
+
+    rows: int
+    chunks: int
+    markdown: str
+
+
+def _typed_plan_frame(rows: Sequence[Any]) -> Any:
+    """Plan items as a frame with the dtypes the contract checks (nullable integers, strings)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=list(_PLAN_COLUMNS))
+    for name in ("plan_id", "account_id", "subject_row_id"):
+        frame[name] = frame[name].astype("Int64")
+    for name in ("subject_table", "action", "rule", "status", "deferred_reason"):
+        frame[name] = frame[name].astype("str")
+    return frame
+
+
+def validate_retention_plan(
+    plan_id: int, engine: Any = None, chunk_rows: int = 250_000
+) -> PlanContractResult:
+    """Validate the checked plan against data_contracts/datasets/retention_plan.yaml.
+
+    Raises ContractViolation (naming the contract, rule and failed row count) on a blocking failure, so
+    nothing is applied from a plan that failed its contract. Chunked to keep memory flat on big plans;
+    an empty plan is still checked for its shape.
+    """
+    from tasks.contracts import validate_frame
+    from tasks.db import get_engine
+    from tasks.schema import plan_items
+
+    engine = engine or get_engine()
+    statement = (
+        select(*(plan_items.c[name] for name in _PLAN_COLUMNS))
+        .where(plan_items.c.plan_id == plan_id)
+        .order_by(plan_items.c.id)
+    )
+    rows = chunks = 0
+    markdown = ""
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=chunk_rows).execute(statement)
+        for part in result.partitions(chunk_rows):
+            report = validate_frame(PLAN_CONTRACT, _typed_plan_frame(part))
+            rows += len(part)
+            chunks += 1
+            report.raise_for_blocking()
+            if not markdown or report.warnings:
+                markdown = report.to_markdown()
+    if chunks == 0:
+        report = validate_frame(PLAN_CONTRACT, _typed_plan_frame([]))
+        report.raise_for_blocking()
+        markdown = report.to_markdown()
+    return PlanContractResult(rows=rows, chunks=max(chunks, 1), markdown=markdown)
+
+
+# ------------------------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class OverdueRecord:
+    """A record past its limit that no hold or block protects: ids and dates only."""
+
+    rule: str
+    table: str
+    row_id: int
+    account_id: int | None
+    anchor: date
+    limit: date
+
+    def days_overdue(self, today: date) -> int:
+        return (today - self.limit).days
+
+
+@dataclass(frozen=True)
+class RuleCompliance:
+    rule: str
+    table: str
+    period: str
+    cutoff: date
+    overdue: int
+    held: int
+    blocked: int
+    oldest_overdue: date | None
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Every record past its limit, per rule, and those a hold or block protects (counts and ids)."""
+
+    today: date
+    rules: tuple[RuleCompliance, ...]
+    records: tuple[OverdueRecord, ...]
+
+    @property
+    def overdue(self) -> int:
+        return sum(rule.overdue for rule in self.rules)
+
+    @property
+    def protected(self) -> int:
+        return sum(rule.held + rule.blocked for rule in self.rules)
+
+    @property
+    def compliant(self) -> bool:
+        return self.overdue == 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "today": self.today.isoformat(),
+            "compliant": self.compliant,
+            "overdue": self.overdue,
+            "held": sum(rule.held for rule in self.rules),
+            "blocked": sum(rule.blocked for rule in self.rules),
+            "overdue_by_rule": {rule.rule: rule.overdue for rule in self.rules if rule.overdue},
+        }
+
+    def to_markdown(self) -> str:
+        """The summary for the keyed artifact: counts and dates per rule, no record ids."""
+        from tasks.artifacts import markdown_table
+
+        verdict = (
+            "**compliant**: no record is past its limit except those a hold or block protects"
+            if self.compliant
+            else f"**{self.overdue:,} records past their limit** with no hold or block"
+        )
+        head = (
+            f"Retention check for {self.today.isoformat()}: {verdict}. "
+            f"Held by a legal hold: {sum(r.held for r in self.rules):,}; blocked (active CPD booking, open "
+            f"subject access request): {sum(r.blocked for r in self.rules):,}."
+        )
+        table = markdown_table(
+            ["rule", "table", "period", "due before", "overdue", "held", "blocked", "oldest overdue"],
+            [
+                [
+                    r.rule,
+                    r.table,
+                    r.period,
+                    r.cutoff.isoformat(),
+                    f"{r.overdue:,}",
+                    f"{r.held:,}",
+                    f"{r.blocked:,}",
+                    r.oldest_overdue.isoformat() if r.oldest_overdue else "",
+                ]
+                for r in self.rules
+            ],
+        )
+        return head + "\n\n" + table
+
+
+def verify_retention(
+    sweep: Sweep, engine: Any = None, list_limit: int = 1000, progress: ProgressCallback | None = None
+) -> VerifyReport:
+    """Every record past its limit that is not under a hold or block, with its rule.
+
+    The rules are planned and checked exactly as a sweep would, inside a transaction that is rolled back
+    (so verify sees the same holds and blocks as the sweep, and leaves nothing behind). After a sweep it
+    finds nothing; before one it finds what the sweep would do. `list_limit` caps the records listed
+    per rule (the counts are always complete).
+    """
+    from tasks.db import get_engine
+    from tasks.plans import REASON_HOLD, create_plan, plan_summary
+
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            items = _plan_items(conn, sweep, progress or no_progress)
+            plan_id = create_plan(conn, VERIFY_KIND, items, summary=sweep.summary())
+            check_retention_plan(conn, plan_id, today=sweep.today)
+            counts: dict[str, dict[str, int]] = {rule.id: {} for rule in sweep.rules.rules}
+            for row in plan_summary(conn, plan_id)["rows"]:
+                bucket = counts.setdefault(row["rule"], {})
+                if row["status"] == "deferred":
+                    key = "held" if row["deferred"] == REASON_HOLD else "blocked"
+                else:
+                    key = "overdue"
+                bucket[key] = bucket.get(key, 0) + int(row["items"])
+            rules: list[RuleCompliance] = []
+            records: list[OverdueRecord] = []
+            for rule in sweep.rules.rules:
+                bucket = counts[rule.id]
+                overdue = (
+                    _overdue_records(conn, rule, sweep, plan_id, list_limit) if bucket.get("overdue") else []
+                )
+                records += overdue
+                rules.append(
+                    RuleCompliance(
+                        rule=rule.id,
+                        table=rule.table,
+                        period=rule.describe_period(),
+                        cutoff=sweep.cutoffs[rule.id],
+                        overdue=bucket.get("overdue", 0),
+                        held=bucket.get("held", 0),
+                        blocked=bucket.get("blocked", 0),
+                        oldest_overdue=overdue[0].anchor if overdue else None,
+                    )
+                )
+        finally:
+            transaction.rollback()
+    return VerifyReport(today=sweep.today, rules=tuple(rules), records=tuple(records))
+
+
+def _overdue_records(
+    conn: Connection, rule: RetentionRule, sweep: Sweep, plan_id: int, limit: int
+) -> list[OverdueRecord]:
+    rows = _rule_rows(rule, conn)
+    statement = (
+        select(rows.c.row_id, rows.c.account_id, rows.c.anchor)
+        .where(rows.c.row_id.in_(_items_of(plan_id, rule.id, "pending")))
+        .order_by(rows.c.anchor, rows.c.row_id)
+        .limit(limit)
+    )
+    params = {"cutoff": rule.cutoff_param(sweep.cutoffs[rule.id]), **rule.parameters}
+    records = []
+    for row_id, account_id, anchor in conn.execute(statement, params):
+        anchor_date = _as_local_date(anchor, rule.anchor_kind)
+        assert anchor_date is not None
+        records.append(
+            OverdueRecord(
+                rule=rule.id,
+                table=rule.table,
+                row_id=int(row_id),
+                account_id=int(account_id) if account_id is not None else None,
+                anchor=anchor_date,
+                limit=rule.limit_date(anchor_date, sweep.year_end),
+            )
+        )
+    return records
+
+
+# -------------------------------------------------------------------------------------- the sweep
+
+
+@dataclass
+class SweepOutcome:
+    """What one sweep did: plans resumed, the new plan, what was applied, and the verdict."""
+
+    today: date
+    plan_id: int | None = None
+    plan_status: str | None = None
+    report: RetentionPlanReport | None = None
+    resumed: list[int] = field(default_factory=list)
+    superseded: list[int] = field(default_factory=list)
+    items_done: int = 0
+    items_deferred: int = 0
+    verify: VerifyReport | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counts, ids and dates only (what a flow returns and `steward run` prints)."""
+        result: dict[str, Any] = {
+            "today": self.today.isoformat(),
+            "plan_id": self.plan_id,
+            "plan_status": self.plan_status,
+            "resumed_plans": self.resumed,
+            "superseded_plans": self.superseded,
+            "items_done": self.items_done,
+            "items_deferred": self.items_deferred,
+        }
+        if self.report is not None:
+            result["planned"] = self.report.totals
+        if self.verify is not None:
+            result["verify"] = self.verify.summary()
+        return result
+
+
+def resume_retention_plans(
+    engine: Any, today: date | None = None, progress: ProgressCallback | None = None
+) -> list[Any]:
+    """Finish the retention plans a previous run left: approved by the DPO, checked, or cut short.
+
+    Each is re-checked (a hold placed since defers its items) and validated against its contract before
+    it is applied; applying only touches pending items, so nothing is done twice. Plans awaiting
+    approval are left for the DPO; plans never checked (a run killed after planning) are rejected, since
+    the fresh plan of this run covers them.
+    """
+    from tasks.plans import apply_plan, open_plans, reject_plan
+
+    results = []
+    with engine.begin() as conn:
+        plans = open_plans(conn, PLAN_KIND)
+    for plan in plans:
+        plan_id = int(plan["id"])
+        if plan["status"] == "draft":
+            with engine.begin() as conn:
+                reject_plan(conn, plan_id)
+            continue
+        if plan["status"] not in ("ready", "approved", "applying"):
+            continue
+        if plan["status"] != "applying":
+            with engine.begin() as conn:
+                check_retention_plan(conn, plan_id, today=today)
+        validate_retention_plan(plan_id, engine)
+        results.append(apply_plan(plan_id, engine=engine, progress=progress, today=today))
+    return results
+
+
+def supersede_waiting_plans(conn: Connection, newest_plan_id: int) -> list[int]:
+    """Reject older retention plans still awaiting approval: the newest plan replaces them for review."""
+    from tasks.plans import open_plans, reject_plan
+
+    superseded = []
+    for plan in open_plans(conn, PLAN_KIND):
+        plan_id = int(plan["id"])
+        if plan_id != newest_plan_id and plan["status"] == "awaiting_approval":
+            reject_plan(conn, plan_id)
+            superseded.append(plan_id)
+    return superseded
+
+
+def run_sweep(
+    sweep: Sweep,
+    *,
+    engine: Any = None,
+    apply: bool = True,
+    verify_limit: int = 1000,
+    progress: ProgressCallback | None = None,
+) -> SweepOutcome:
+    """A whole sweep outside Prefect (the CLI): resume, plan, check, contract, apply, verify.
+
+    The `retention` flow runs the same steps as Prefect tasks. With `apply=False` it is the dry run:
+    the plan is written and checked (so it can be inspected and applied later) and nothing is deleted.
+    Raises PlanNeedsApproval when the guard stops the new plan (after the plan is summarised).
+    """
+    from tasks.db import get_engine
+    from tasks.plans import apply_plan
+
+    engine = engine or get_engine()
+    outcome = SweepOutcome(today=sweep.today)
+    if apply:
+        for result in resume_retention_plans(engine, sweep.today, progress):
+            outcome.resumed.append(result.plan_id)
+            outcome.items_done += result.items_done
+            outcome.items_deferred += result.items_deferred
+    with engine.begin() as conn:
+        plan_id = plan_retention(conn, sweep, progress)
+    with engine.begin() as conn:
+        check = check_retention_plan(conn, plan_id, today=sweep.today)
+        outcome.superseded = supersede_waiting_plans(conn, plan_id)
+    validate_retention_plan(plan_id, engine)
+    outcome.plan_id = plan_id
+    outcome.plan_status = check.status
+    if apply and not check.needs_approval:
+        result = apply_plan(plan_id, engine=engine, progress=progress, today=sweep.today)
+        outcome.items_done += result.items_done
+        outcome.items_deferred += result.items_deferred
+        outcome.plan_status = result.status
+    with engine.connect() as conn:
+        outcome.report = summarise_retention_plan(conn, plan_id, sweep)
+    if apply:
+        outcome.verify = verify_retention(sweep, engine, verify_limit)
+    return outcome
