@@ -100,20 +100,31 @@ def alembic_config(url: str | None = None) -> Any:
     return config
 
 
+def _current_heads(context: Any) -> str | None:
+    # Parallel branches (one revision per issue, off the foundation) leave several heads until merged.
+    heads = sorted(context.get_current_heads())
+    return ",".join(heads) if heads else None
+
+
 def upgrade_database(url: str | None = None) -> tuple[str | None, str | None]:
     """Bring the schema to the newest migration; idempotent. Returns (revision before, after)."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
+    def current(conn: Connection) -> str | None:
+        # Parallel branches (one revision per concern, chained later) leave several heads.
+        heads = sorted(MigrationContext.configure(conn).get_current_heads())
+        return ",".join(heads) or None
+
     engine = get_engine(url)
     with engine.connect() as conn:
-        before = MigrationContext.configure(conn).get_current_revision()
+        before = current(conn)
     config = alembic_config(url)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "heads")
     with engine.connect() as conn:
-        after = MigrationContext.configure(conn).get_current_revision()
+        after = current(conn)
     return before, after
 
 
