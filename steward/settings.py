@@ -101,6 +101,21 @@ class Settings(BaseSettings):
         "Unset: <output_dir>/audit/erasure-journal.jsonl.",
     )
 
+    # subject access (docs/subject-access.md)
+    sar_controller_name: str = Field(
+        default="the charity",
+        description="The organisation named as data controller in subject access packages.",
+    )
+    sar_dpo_contact: str = Field(
+        default="the Data Protection Officer (see the privacy policy for how to reach them)",
+        description="How a person reaches the DPO, printed in every subject access package.",
+    )
+    sar_disclosure_log: str = Field(
+        default="data_shares",
+        description="The table of the personal-data map that logs disclosures to other organisations; "
+        "its rows about the person are listed in the package as who actually received their data.",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -538,3 +538,12 @@ email_deliverability = Table(
     Column("undeliverable_since", DateTime, nullable=False),
     Column("marked_at", DateTime, nullable=False),
 )
+
+# ------------------------------------------------------------------------- subject access (issue 7)
+
+# A subject access request follows every link of the personal-data map from the person's account id and
+# address; these are the links that had no index (an unindexed one scans the whole table per request).
+Index("ix_invoices_billing_email_lower", func.lower(invoices.c.billing_email))
+Index("ix_legal_holds_email_lower", func.lower(legal_holds.c.email))
+Index("ix_request_register_email_lower", func.lower(request_register.c.email))
+Index("ix_plan_items_account_id", plan_items.c.account_id)
