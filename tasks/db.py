@@ -100,12 +100,6 @@ def alembic_config(url: str | None = None) -> Any:
     return config
 
 
-def _current_heads(context: Any) -> str | None:
-    # Parallel branches (one revision per issue, off the foundation) leave several heads until merged.
-    heads = sorted(context.get_current_heads())
-    return ",".join(heads) if heads else None
-
-
 def upgrade_database(url: str | None = None) -> tuple[str | None, str | None]:
     """Bring the schema to the newest migration; idempotent. Returns (revision before, after)."""
     from alembic import command
