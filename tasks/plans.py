@@ -49,6 +49,7 @@ from steward.settings import get_settings
 from tasks.audit import current_run_id, subject_hash, write_audit
 from tasks.calendar import today_local, utc_now
 from tasks.db import get_engine, sql
+from tasks.erasure import ErasureConflict
 from tasks.schema import plan_items, plans
 
 Action = Literal["erase_subject", "delete_row", "anonymise_row"]
@@ -60,6 +61,7 @@ OPEN_PLAN_STATUSES = ("draft", "ready", "awaiting_approval", "approved", "applyi
 REASON_HOLD = "legal hold"
 REASON_ACCESS = "open subject access request"
 REASON_BOOKING = "active CPD booking"
+REASON_CONFLICT = "rows of other people depend on it"
 
 
 class PlanError(StewardError):
@@ -542,7 +544,7 @@ def apply_plan(
     or nothing. Safe to call again after a crash (or on an applied plan): only pending items are done.
     Raises PlanNeedsApproval for a plan the guard stopped, PlanError for one not checked or rejected.
     """
-    from tasks.erasure import append_journal, erase_items, resolve_identities, sync_journal
+    from tasks.erasure import sync_journal
 
     engine = engine or get_engine()
     progress = progress or no_progress
@@ -566,37 +568,30 @@ def apply_plan(
     result = ApplyResult(plan_id=plan_id, status="applying")
     run_id = current_run_id()
     for batch in _batches(items, size):
-        with engine.begin() as conn:
-            # Claim the batch: only items still pending now (another run may have done them).
-            current = pending_items(conn, plan_id, [item.id for item in batch])
-            if not current:
-                continue
-            by_id = {item.id: item for item in current}
-            identities = resolve_identities(conn, current)
-            accounts = {a for identity in identities.values() for a in identity.account_ids}
-            blocks = load_blocks(conn, accounts, today)
-            deferrals = {}
-            for item in current:
-                reason = blocked_reason(
-                    item, identities[item.id].account_ids, identities[item.id].emails, blocks
-                )
-                if reason:
-                    deferrals[item.id] = reason
-            _defer(conn, deferrals, by_id)
-            todo = [item for item in current if item.id not in deferrals]
-            outcome = erase_items(conn, todo, identities, plan_id=plan_id, run_id=run_id)
-            _mark_done(conn, [item.id for item in todo])
-            _complete_requests(conn, todo)
-        append_journal(outcome.audit_rows)
+        try:
+            done = _apply_batch(engine, plan_id, [item.id for item in batch], run_id, today)
+        except ErasureConflict:
+            # Rare: deleting some row would take somebody else's rows with it. Apply the batch item by
+            # item, so only the items concerned are deferred (with the reason) and the rest go ahead.
+            done = _BatchDone()
+            for item in batch:
+                try:
+                    one = _apply_batch(engine, plan_id, [item.id], run_id, today)
+                except ErasureConflict as conflict:
+                    with engine.begin() as conn:
+                        reason = f"{REASON_CONFLICT}: {conflict.table}"
+                        _defer(conn, {item.id: reason}, {item.id: item})
+                    one = _BatchDone(claimed=1, deferred=1)
+                done.add(one)
         result.batches += 1
-        result.items_done += len(todo)
-        result.items_deferred += len(deferrals)
-        result.subjects_erased += sum(1 for item in todo if item.action == "erase_subject")
-        for table, counts in outcome.table_counts.items():
+        result.items_done += done.done
+        result.items_deferred += done.deferred
+        result.subjects_erased += done.subjects
+        for table, counts in done.tables.items():
             target = result.tables.setdefault(table, {})
             for key, value in counts.items():
                 target[key] = target.get(key, 0) + value
-        progress(len(current))
+        progress(done.claimed)
     with engine.begin() as conn:
         left = _status_counts(conn, plan_id).get("pending", 0)
         if left == 0:
@@ -611,6 +606,61 @@ def apply_plan(
         else:
             result.status = "applying"
     return result
+
+
+@dataclass
+class _BatchDone:
+    claimed: int = 0
+    done: int = 0
+    deferred: int = 0
+    subjects: int = 0
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, other: _BatchDone) -> None:
+        self.claimed += other.claimed
+        self.done += other.done
+        self.deferred += other.deferred
+        self.subjects += other.subjects
+        for table, counts in other.tables.items():
+            target = self.tables.setdefault(table, {})
+            for key, value in counts.items():
+                target[key] = target.get(key, 0) + value
+
+
+def _apply_batch(
+    engine: Engine, plan_id: int, item_ids: Sequence[int], run_id: str | None, today: date | None
+) -> _BatchDone:
+    """One transaction: claim the items still pending, defer the newly blocked, erase the rest, mark
+    them done, write their audit records and complete the requests behind them; then journal them."""
+    from tasks.erasure import append_journal, erase_items, resolve_identities
+
+    with engine.begin() as conn:
+        current = pending_items(conn, plan_id, item_ids)
+        if not current:
+            return _BatchDone()
+        by_id = {item.id: item for item in current}
+        identities = resolve_identities(conn, current)
+        accounts = {a for identity in identities.values() for a in identity.account_ids}
+        blocks = load_blocks(conn, accounts, today)
+        deferrals = {}
+        for item in current:
+            identity = identities[item.id]
+            reason = blocked_reason(item, identity.account_ids, identity.emails, blocks)
+            if reason:
+                deferrals[item.id] = reason
+        _defer(conn, deferrals, by_id)
+        todo = [item for item in current if item.id not in deferrals]
+        outcome = erase_items(conn, todo, identities, plan_id=plan_id, run_id=run_id)
+        _mark_done(conn, [item.id for item in todo])
+        _complete_requests(conn, todo)
+    append_journal(outcome.audit_rows)
+    return _BatchDone(
+        claimed=len(current),
+        done=len(todo),
+        deferred=len(deferrals),
+        subjects=sum(1 for item in todo if item.action == "erase_subject"),
+        tables=outcome.table_counts,
+    )
 
 
 def _batches(items: Sequence[ItemRow], size: int) -> Iterator[list[ItemRow]]:

@@ -1,0 +1,914 @@
+"""The erasure engine: erase subjects and rows as the personal-data map says, in set-based batches.
+
+Nothing here names a table or a column. For every table the map gives the links from a row to a data
+subject (`self`, `account`, `email`, `parent`, with a role) and the erasure spec: `delete_row`,
+`anonymise` (named columns nulled or replaced by a keyed pseudonym, the row stays), `retain` (kept for a
+regulatory rule, reduced to the columns it needs) or `none`. The schema's foreign keys say what else
+must give way when a row goes: a dependent row is unlinked when its reference may be null, deleted when
+it may not (and refused when it belongs to somebody else).
+
+How a batch is erased (`erase_items`, inside the caller's transaction):
+1. the rows of every subject are found table by table, parents first: by account id, by address
+   (lower-cased, through the `lower(email)` indexes), or through a parent row already found. A row
+   reached only through a parent but with its own subject link naming somebody else is theirs, not the
+   subject's, and is left alone. A link with another role (the reporter of a post) names a third party:
+   that link is cleared, the row is not the third party's to erase.
+2. then, children before parents, one statement per table and action for the whole batch (IN lists of
+   row keys), pseudonyms with one executemany.
+3. one audit record per item: keyed hashes, rule, plan, request, tables and row counts, a record id.
+
+The same records are appended, after the commit, to the erasure journal: an append-only JSON-lines file
+outside the database (keyed hashes only). After a database restore, `replay` finds every subject and row
+the journal says was erased by recomputing the keyed hashes of the identifiers now in the database, and
+erases them again through a plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Connection, Engine, String, Table, bindparam, delete, func, select, update
+
+from steward.errors import ConfigurationError, StewardError
+from steward.settings import get_settings
+from tasks.audit import audit_row, keyed_hash, normalise_email, subject_hash, write_audit_rows
+from tasks.schema import metadata
+
+if TYPE_CHECKING:
+    from tasks.plans import ItemRow
+
+IN_CHUNK = 500
+"""Values per IN (...) list: far below SQLite's bound-parameter limit; one index probe each."""
+
+REQUEST_TABLE = "request_register"
+ERASURE_EVENTS = ("subject_erased", "row_deleted", "row_anonymised")
+
+
+class ErasureMapError(ConfigurationError):
+    """The personal-data map cannot be applied to the schema as it stands (names the table and column)."""
+
+
+class ErasureConflict(StewardError):
+    """Erasing would delete rows that belong to somebody else."""
+
+    def __init__(self, message: str, table: str) -> None:
+        super().__init__(message)
+        self.table = table
+
+
+# ------------------------------------------------------------------------------------------ the map
+
+
+@dataclass(frozen=True)
+class Link:
+    kind: str
+    column: str
+    role: str = "subject"
+    parent: str | None = None
+
+    @property
+    def resolvable(self) -> bool:
+        return self.kind in ("self", "account", "email", "parent")
+
+
+@dataclass(frozen=True)
+class TableErasure:
+    """What the map says about erasing one table's rows, checked against the schema."""
+
+    name: str
+    table: Table
+    key: str
+    links: tuple[Link, ...]
+    strategy: str  # delete_row | anonymise | retain | none
+    columns: Mapping[str, str]  # column -> nullify | pseudonymise
+    rule: str | None = None
+
+    @property
+    def key_column(self) -> Column[Any]:
+        return self.table.c[self.key]
+
+    def subject_links(self, kinds: Collection[str] = ("self", "account", "email")) -> list[Link]:
+        return [link for link in self.links if link.role == "subject" and link.kind in kinds]
+
+    @property
+    def direct_subject_links(self) -> list[Link]:
+        return self.subject_links(("self", "account", "email"))
+
+    @property
+    def parent_links(self) -> list[Link]:
+        return [link for link in self.links if link.kind == "parent" and link.parent]
+
+    @property
+    def third_party_links(self) -> list[Link]:
+        return [link for link in self.links if link.role != "subject" and link.kind in ("account", "email")]
+
+
+@dataclass(frozen=True)
+class ForeignKeyRef:
+    child: str
+    column: str
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class ErasureMap:
+    tables: Mapping[str, TableErasure]
+    order: tuple[str, ...]  # parents before children (the schema's dependency order)
+    references: Mapping[str, tuple[ForeignKeyRef, ...]]  # parent table -> foreign keys pointing at it
+
+    @property
+    def self_tables(self) -> list[str]:
+        return [name for name in self.order if any(link.kind == "self" for link in self.tables[name].links)]
+
+    def about_people(self) -> list[str]:
+        return [name for name in self.order if any(link.resolvable for link in self.tables[name].links)]
+
+
+def _map_entries() -> dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]:
+    """Per table: the map's subject links and erasure spec (tasks.personal_data, checked on load)."""
+    from tasks.personal_data import personal_data_map
+
+    entries: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+    for name, entry in personal_data_map().items():
+        links = [
+            {"link": link.kind, "column": link.column, "role": link.role, "parent": link.parent}
+            for link in entry.links
+        ]
+        spec = {
+            "strategy": entry.erasure.strategy,
+            "columns": dict(entry.erasure.columns),
+            "rule": entry.erasure.rule,
+        }
+        entries[entry.table or name] = (links, spec)
+    return entries
+
+
+@cache
+def erasure_map() -> ErasureMap:
+    """The map, checked against tasks.schema: every name exists, every spec can be carried out."""
+    entries = _map_entries()
+    tables: dict[str, TableErasure] = {}
+    for name, (raw_links, spec) in entries.items():
+        if name not in metadata.tables:
+            raise ErasureMapError(f"the personal-data map names table {name!r}, which is not in the schema")
+        table = metadata.tables[name]
+        key_columns = list(table.primary_key.columns)
+        links = tuple(
+            Link(
+                kind=str(raw["link"]),
+                column=str(raw["column"]),
+                role=str(raw.get("role") or "subject"),
+                parent=raw.get("parent"),
+            )
+            for raw in raw_links
+        )
+        strategy = str(spec.get("strategy") or "none")
+        columns = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
+        if strategy not in ("delete_row", "anonymise", "retain", "none"):
+            raise ErasureMapError(f"{name}: unknown erasure strategy {strategy!r}")
+        resolvable = [link for link in links if link.resolvable]
+        if resolvable and len(key_columns) != 1:
+            raise ErasureMapError(f"{name}: the erasure engine needs a single-column primary key")
+        for link in links:
+            if link.column not in table.c:
+                raise ErasureMapError(f"{name}: subject link column {link.column!r} is not in the table")
+            if link.kind == "parent" and link.parent not in entries:
+                raise ErasureMapError(f"{name}.{link.column}: parent table {link.parent!r} is not in the map")
+        for column, how in columns.items():
+            if column not in table.c:
+                raise ErasureMapError(f"{name}: erasure column {column!r} is not in the table")
+            if how not in ("nullify", "pseudonymise"):
+                raise ErasureMapError(
+                    f"{name}.{column}: erasure must be nullify or pseudonymise, not {how!r}"
+                )
+            if how == "nullify" and not table.c[column].nullable:
+                raise ErasureMapError(
+                    f"{name}.{column}: cannot be nulled (NOT NULL); pseudonymise it instead"
+                )
+            if how == "pseudonymise" and not isinstance(table.c[column].type, String):
+                raise ErasureMapError(f"{name}.{column}: only text columns can be pseudonymised")
+        if resolvable and strategy == "none":
+            raise ErasureMapError(f"{name}: rows link to a person, so the erasure strategy cannot be none")
+        tables[name] = TableErasure(
+            name=name,
+            table=table,
+            key=key_columns[0].name if key_columns else "",
+            links=links,
+            strategy=strategy,
+            columns=columns,
+            rule=spec.get("rule"),
+        )
+    references: dict[str, list[ForeignKeyRef]] = defaultdict(list)
+    for table in metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            references[fk.column.table.name].append(
+                ForeignKeyRef(child=table.name, column=fk.parent.name, nullable=bool(fk.parent.nullable))
+            )
+    order = _parents_first(tables)
+    emap = ErasureMap(tables=tables, order=order, references={k: tuple(v) for k, v in references.items()})
+    _check_foreign_keys(emap)
+    return emap
+
+
+def _parents_first(tables: Mapping[str, TableErasure]) -> tuple[str, ...]:
+    """The schema's dependency order, adjusted so every map parent comes before its children."""
+    schema_order = [table.name for table in metadata.sorted_tables if table.name in tables]
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise ErasureMapError(f"the map's parent links form a cycle: {' -> '.join((*trail, name))}")
+        state[name] = "visiting"
+        for link in tables[name].parent_links:
+            assert link.parent is not None
+            visit(link.parent, (*trail, name))
+        state[name] = "done"
+        order.append(name)
+
+    for name in schema_order:
+        visit(name, ())
+    return tuple(order)
+
+
+def _check_foreign_keys(emap: ErasureMap) -> None:
+    """A row deleted under the map must not take with it a row the map keeps or somebody else's row."""
+    for parent_name, refs in emap.references.items():
+        parent = emap.tables.get(parent_name)
+        if parent is None or parent.strategy != "delete_row":
+            continue
+        for ref in refs:
+            child = emap.tables.get(ref.child)
+            if ref.nullable or child is None:
+                continue
+            if child.strategy in ("anonymise", "retain"):
+                raise ErasureMapError(
+                    f"{ref.child}.{ref.column} (NOT NULL) refers to {parent_name}, whose rows are deleted, "
+                    f"but {ref.child} rows are kept ({child.strategy}): the reference cannot be cleared"
+                )
+
+
+def clear_map_cache() -> None:
+    erasure_map.cache_clear()
+
+
+def is_self_table(name: str) -> bool:
+    """Whether `name` holds the subjects themselves (the accounts)."""
+    emap = erasure_map()
+    return name in emap.tables and any(link.kind == "self" for link in emap.tables[name].links)
+
+
+def validate_item_targets(targets: Iterable[tuple[str, str]]) -> None:
+    """Refuse plan items the engine could not carry out: unknown table, or an action its spec forbids."""
+    from tasks.plans import PlanError
+
+    emap = erasure_map()
+    for table_name, action in targets:
+        spec = emap.tables.get(table_name)
+        if spec is None or not any(link.resolvable for link in spec.links):
+            raise PlanError(f"plan item on {table_name!r}: not a table of the personal-data map about people")
+        if action == "erase_subject" and not spec.direct_subject_links and table_name != REQUEST_TABLE:
+            raise PlanError(f"erase_subject on {table_name!r}: its rows do not name a subject directly")
+        if action == "anonymise_row" and spec.strategy not in ("anonymise", "retain"):
+            raise PlanError(
+                f"anonymise_row on {table_name!r}: the map erases its rows by {spec.strategy}, "
+                "with no columns to reduce"
+            )
+
+
+# ------------------------------------------------------------------------------------- identities
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who an item is about: account ids and normalised addresses (in memory only, never logged)."""
+
+    account_ids: frozenset[int] = frozenset()
+    emails: frozenset[str] = frozenset()
+    primary_email: str | None = None
+    request_hash: str | None = None
+
+    def audit_hash(self, fallback: str) -> str:
+        if self.request_hash:
+            return self.request_hash
+        if self.primary_email:
+            return subject_hash(self.primary_email)
+        return keyed_hash(fallback, "row")
+
+    def other_hashes(self) -> list[str]:
+        main = self.audit_hash("")
+        return sorted({subject_hash(email) for email in self.emails} - {main})
+
+
+def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
+def _select_in(
+    conn: Connection, columns: Sequence[Any], where_column: Any, values: Iterable[Any]
+) -> Iterator[Any]:
+    ordered = sorted(set(values), key=str)
+    if not ordered:
+        return
+    statement = select(*columns).where(where_column.in_(bindparam("values", expanding=True)))
+    for chunk in _chunks(ordered):
+        yield from conn.execute(statement, {"values": chunk})
+
+
+def _norm(value: Any) -> str | None:
+    return normalise_email(value) if isinstance(value, str) and value.strip() else None
+
+
+def resolve_identities(conn: Connection, items: Sequence[ItemRow]) -> dict[int, Identity]:
+    """The subject behind every item: for erase_subject the person named by the row; for a row item the
+    person the row is about. Account ids bring their addresses and addresses their accounts."""
+    emap = erasure_map()
+    accounts: dict[int, set[int]] = {item.id: set() for item in items}
+    emails: dict[int, set[str]] = {item.id: set() for item in items}
+    primary: dict[int, str] = {}
+    request_hashes: dict[int, str] = {}
+    by_table: dict[str, list[ItemRow]] = defaultdict(list)
+    for item in items:
+        by_table[item.subject_table].append(item)
+    for table_name, table_items in by_table.items():
+        spec = emap.tables[table_name]
+        rows = _row_identities(conn, spec, [item.subject_row_id for item in table_items])
+        for item in table_items:
+            found = rows.get(item.subject_row_id)
+            if item.account_id is not None and item.action == "erase_subject" and table_name != REQUEST_TABLE:
+                accounts[item.id].add(int(item.account_id))
+            if found is None:
+                continue
+            ids, addresses, first_email, request_hash = found
+            accounts[item.id] |= ids
+            emails[item.id] |= addresses
+            if first_email:
+                primary[item.id] = first_email
+            if request_hash and table_name == REQUEST_TABLE:
+                request_hashes[item.id] = request_hash
+    subject_items = {item.id for item in items if item.action == "erase_subject"}
+    _close_identities(conn, emap, accounts, emails, primary, subject_items)
+    return {
+        item.id: Identity(
+            account_ids=frozenset(accounts[item.id]),
+            emails=frozenset(emails[item.id]),
+            primary_email=primary.get(item.id),
+            request_hash=request_hashes.get(item.id),
+        )
+        for item in items
+    }
+
+
+def _row_identities(
+    conn: Connection, spec: TableErasure, row_ids: Sequence[int], depth: int = 0
+) -> dict[int, tuple[set[int], set[str], str | None, str | None]]:
+    """Per row: the subject-role account ids and addresses it names (through parents when needed)."""
+    if depth > 8:
+        raise ErasureMapError(f"{spec.name}: parent links nest too deep")
+    emap = erasure_map()
+    table = spec.table
+    links = [link for link in spec.links if link.role == "subject" and link.resolvable]
+    columns = [spec.key_column] + [table.c[link.column] for link in links]
+    has_hash = "subject_hash" in table.c and spec.name == REQUEST_TABLE
+    if has_hash:
+        columns.append(table.c["subject_hash"])
+    result: dict[int, tuple[set[int], set[str], str | None, str | None]] = {}
+    parents: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for row in _select_in(conn, columns, spec.key_column, row_ids):
+        mapping = row._mapping
+        row_id = int(mapping[spec.key])
+        ids: set[int] = set()
+        addresses: set[str] = set()
+        first: str | None = None
+        for link in links:
+            value = mapping[link.column]
+            if value is None:
+                continue
+            if link.kind == "self" or link.kind == "account":
+                ids.add(int(value))
+            elif link.kind == "email":
+                address = _norm(value)
+                if address:
+                    addresses.add(address)
+                    first = first or address
+            elif link.kind == "parent" and link.parent:
+                parents[link.parent][int(value)].append(row_id)
+        result[row_id] = (ids, addresses, first, mapping["subject_hash"] if has_hash else None)
+    for parent_name, children in parents.items():
+        found = _row_identities(conn, emap.tables[parent_name], list(children), depth + 1)
+        for parent_id, child_ids in children.items():
+            if parent_id not in found:
+                continue
+            ids, addresses, first, _ = found[parent_id]
+            for child_id in child_ids:
+                own_ids, own_addresses, own_first, own_hash = result[child_id]
+                result[child_id] = (own_ids | ids, own_addresses | addresses, own_first or first, own_hash)
+    return result
+
+
+def _close_identities(
+    conn: Connection,
+    emap: ErasureMap,
+    accounts: dict[int, set[int]],
+    emails: dict[int, set[str]],
+    primary: dict[int, str],
+    subject_items: set[int],
+) -> None:
+    """Account ids bring the accounts' addresses; for a subject erasure, addresses bring their accounts."""
+    for self_name in emap.self_tables:
+        spec = emap.tables[self_name]
+        email_columns = [
+            spec.table.c[link.column] for link in spec.direct_subject_links if link.kind == "email"
+        ]
+        if not email_columns:
+            continue
+        wanted = {address for item_id in subject_items for address in emails.get(item_id, ())}
+        accounts_of: dict[str, set[int]] = defaultdict(set)
+        for column in email_columns:
+            for row_id, value in _select_in(conn, [spec.key_column, column], func.lower(column), wanted):
+                address = _norm(value)
+                if address:
+                    accounts_of[address].add(int(row_id))
+        for item_id in subject_items:
+            for address in list(emails[item_id]):
+                accounts[item_id] |= accounts_of.get(address, set())
+        all_ids = {a for ids in accounts.values() for a in ids}
+        address_of: dict[int, set[str]] = defaultdict(set)
+        for column in email_columns:
+            for row_id, value in _select_in(conn, [spec.key_column, column], spec.key_column, all_ids):
+                address = _norm(value)
+                if address:
+                    address_of[int(row_id)].add(address)
+        for item_id, ids in accounts.items():
+            for account_id in sorted(ids):
+                found = sorted(address_of.get(account_id, ()))
+                emails[item_id].update(found)
+                if found and item_id not in primary:
+                    primary[item_id] = found[0]
+
+
+# ------------------------------------------------------------------------------------------- erase
+
+
+@dataclass
+class RowSets:
+    """The rows a batch touches, per table: which items own each row, and what happens to it.
+
+    `own` rows follow their table's erasure strategy; `delete` rows are deleted whatever the strategy
+    (a delete_row item, a cascade); `unlink` rows stay and have one reference cleared (a third party's
+    link, or a nullable foreign key to a deleted row), attributed through `linked_by`.
+    """
+
+    own: dict[str, dict[int, set[int]]] = field(default_factory=lambda: defaultdict(dict))
+    delete: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    reduce: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    unlink: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+    owners: dict[tuple[str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
+    linked_by: dict[tuple[str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def add_own(self, table: str, row_id: int, items: Iterable[int]) -> None:
+        self.own[table].setdefault(row_id, set()).update(items)
+        self.owners[(table, row_id)].update(items)
+
+    def add_unlink(self, table: str, column: str, row_id: int, items: Iterable[int]) -> None:
+        self.unlink[(table, column)].add(row_id)
+        self.linked_by[(table, row_id)].update(items)
+
+
+@dataclass
+class EraseOutcome:
+    audit_rows: list[dict[str, Any]] = field(default_factory=list)
+    table_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    item_counts: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+
+def _find_subject_rows(
+    conn: Connection, emap: ErasureMap, rows: RowSets, subjects: Mapping[int, Identity]
+) -> None:
+    """Every row of every subject (items of action erase_subject), table by table, parents first."""
+    by_account: dict[int, set[int]] = defaultdict(set)
+    by_email: dict[str, set[int]] = defaultdict(set)
+    for item_id, identity in subjects.items():
+        for account_id in identity.account_ids:
+            by_account[account_id].add(item_id)
+        for address in identity.emails:
+            by_email[address].add(item_id)
+    if not by_account and not by_email:
+        return
+    for name in emap.about_people():
+        spec = emap.tables[name]
+        table = spec.table
+        direct = spec.direct_subject_links
+        for link in spec.links:
+            if not link.resolvable or link.kind == "parent":
+                continue
+            column = table.c[link.column]
+            if link.kind in ("self", "account"):
+                found = _select_in(conn, [spec.key_column, column], column, by_account)
+                owners_of = lambda value: by_account.get(int(value), set())  # noqa: E731
+            else:
+                found = _select_in(conn, [spec.key_column, column], func.lower(column), by_email)
+                owners_of = lambda value: by_email.get(_norm(value) or "", set())  # noqa: E731
+            for row_id, value in found:
+                owners = owners_of(value)
+                if not owners:
+                    continue
+                if link.role == "subject":
+                    rows.add_own(name, int(row_id), owners)
+                else:
+                    rows.add_unlink(name, link.column, int(row_id), owners)
+        for link in spec.parent_links:
+            assert link.parent is not None
+            parent_rows = rows.own.get(link.parent, {})
+            if not parent_rows:
+                continue
+            column = table.c[link.column]
+            direct_columns = [table.c[d.column] for d in direct]
+            found = _select_in(conn, [spec.key_column, column, *direct_columns], column, parent_rows)
+            for record in found:
+                row_id, parent_id = int(record[0]), int(record[1])
+                owners = parent_rows.get(parent_id, set())
+                if direct and _names_somebody_else(direct, record[2:], by_account, by_email, owners):
+                    continue  # another person's row hanging off the subject's (left alone)
+                rows.add_own(name, row_id, owners)
+
+
+def _names_somebody_else(
+    links: Sequence[Link],
+    values: Sequence[Any],
+    by_account: Mapping[int, set[int]],
+    by_email: Mapping[str, set[int]],
+    owners: set[int],
+) -> bool:
+    for link, value in zip(links, values, strict=True):
+        if value is None:
+            continue
+        if link.kind in ("self", "account"):
+            if not (by_account.get(int(value), set()) & owners):
+                return True
+        elif link.kind == "email" and not (by_email.get(_norm(value) or "", set()) & owners):
+            return True
+    return False
+
+
+def _find_row_descendants(
+    conn: Connection, emap: ErasureMap, rows: RowSets, seeds: dict[str, set[int]]
+) -> None:
+    """Rows that hang off deleted rows through the map's parent links (a post's attachments); they are
+    deleted with it. A child row naming its own subject is left to the foreign keys."""
+    for name in emap.order:
+        spec = emap.tables[name]
+        for link in spec.parent_links:
+            assert link.parent is not None
+            parent_ids = seeds.get(link.parent)
+            if not parent_ids:
+                continue
+            column = spec.table.c[link.column]
+            direct_columns = [spec.table.c[d.column] for d in spec.direct_subject_links]
+            for record in _select_in(conn, [spec.key_column, column, *direct_columns], column, parent_ids):
+                row_id, parent_id = int(record[0]), int(record[1])
+                if any(value is not None for value in record[2:]):
+                    continue  # somebody's own row (their post in a deleted thread): foreign keys decide
+                owners = rows.owners.get((link.parent, parent_id), set())
+                rows.owners[(name, row_id)].update(owners)
+                rows.delete[name].add(row_id)
+                seeds.setdefault(name, set()).add(row_id)
+
+
+def _plan_actions(conn: Connection, emap: ErasureMap, rows: RowSets) -> None:
+    """Decide per own row: delete or reduce (per its table's strategy); then what foreign keys require."""
+    for name, owned in rows.own.items():
+        spec = emap.tables[name]
+        if spec.strategy == "delete_row":
+            rows.delete[name] |= set(owned)
+        elif spec.strategy in ("anonymise", "retain"):
+            rows.reduce[name] |= set(owned) - rows.delete.get(name, set())
+    # Foreign keys, parents first so a cascade reaches grandchildren.
+    for name in [table.name for table in metadata.sorted_tables]:
+        deleted = rows.delete.get(name)
+        if not deleted:
+            continue
+        for ref in emap.references.get(name, ()):
+            child_table = metadata.tables[ref.child]
+            child_key = list(child_table.primary_key.columns)
+            if len(child_key) != 1:
+                raise ErasureMapError(f"{ref.child}: the erasure engine needs a single-column primary key")
+            key = child_key[0]
+            column = child_table.c[ref.column]
+            child_spec = emap.tables.get(ref.child)
+            direct = child_spec.direct_subject_links if child_spec else []
+            direct_columns = [child_table.c[d.column] for d in direct]
+            for record in _select_in(conn, [key, column, *direct_columns], column, deleted):
+                row_id, parent_id = int(record[0]), int(record[1])
+                if row_id in rows.delete.get(ref.child, set()):
+                    continue
+                owners = rows.owners.get((name, parent_id), set())
+                if ref.nullable:
+                    rows.add_unlink(ref.child, ref.column, row_id, owners)
+                    continue
+                if any(value is not None for value in record[2:]):
+                    raise ErasureConflict(
+                        f"deleting rows of {name} would delete rows of {ref.child} that belong to somebody "
+                        f"else ({ref.child}.{ref.column} cannot be null): the map must anonymise {name} instead",
+                        table=ref.child,
+                    )
+                rows.delete[ref.child].add(row_id)
+                rows.reduce.get(ref.child, set()).discard(row_id)
+                rows.owners[(ref.child, row_id)] |= owners
+
+
+def _pseudonym(seed: str, table: str, column: str, length: int | None) -> str:
+    value = "pseudonym-" + keyed_hash(f"{seed}\x1f{table}.{column}", "pseudonym")[:16]
+    return value[:length] if length else value
+
+
+def _execute_actions(
+    conn: Connection, emap: ErasureMap, rows: RowSets, seeds_of: Mapping[int, str]
+) -> dict[str, dict[str, int]]:
+    """Run the statements, children before parents; return rows affected per table and action."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for table in reversed(metadata.sorted_tables):
+        name = table.name
+        key_columns = list(table.primary_key.columns)
+        if not key_columns:
+            continue
+        key = key_columns[0]
+        deleted = rows.delete.get(name, set())
+        # Third-party and foreign-key links first (rows that stay but must stop pointing at the subject).
+        unlinked_rows: set[int] = set()
+        for (unlink_table, column_name), row_ids in sorted(rows.unlink.items()):
+            if unlink_table != name:
+                continue
+            targets = sorted(row_ids - deleted)
+            if not targets:
+                continue
+            if table.c[column_name].nullable:
+                statement = (
+                    update(table).where(key.in_(bindparam("ids", expanding=True))).values({column_name: None})
+                )
+                for chunk in _chunks(targets):
+                    conn.execute(statement, {"ids": chunk})
+            else:  # a third party's required text column: replaced by their keyed pseudonym
+                length = getattr(table.c[column_name].type, "length", None)
+                params = []
+                for row_id in targets:
+                    owners = sorted(rows.linked_by.get((name, row_id), set()))
+                    seed = seeds_of.get(owners[0], f"{name}:{row_id}") if owners else f"{name}:{row_id}"
+                    params.append(
+                        {"row_key": row_id, "pseudonym": _pseudonym(seed, name, column_name, length)}
+                    )
+                conn.execute(
+                    update(table)
+                    .where(key == bindparam("row_key"))
+                    .values({column_name: bindparam("pseudonym")}),
+                    params,
+                )
+            unlinked_rows.update(targets)
+        unlinked_only = unlinked_rows - rows.reduce.get(name, set())
+        if unlinked_only:
+            counts[name]["unlinked"] = len(unlinked_only)
+        spec = emap.tables.get(name)
+        reduced = sorted(rows.reduce.get(name, set()) - deleted)
+        if reduced and spec is not None:
+            nullify = {c: None for c, how in spec.columns.items() if how == "nullify"}
+            if nullify:
+                statement = update(table).where(key.in_(bindparam("ids", expanding=True))).values(nullify)
+                for chunk in _chunks(reduced):
+                    conn.execute(statement, {"ids": chunk})
+            pseudonymised = [c for c, how in spec.columns.items() if how == "pseudonymise"]
+            if pseudonymised:
+                params = []
+                for row_id in reduced:
+                    owners = sorted(rows.owners.get((name, row_id), set()))
+                    seed = seeds_of.get(owners[0], f"{name}:{row_id}") if owners else f"{name}:{row_id}"
+                    values = {
+                        f"p_{c}": _pseudonym(seed, name, c, getattr(table.c[c].type, "length", None))
+                        for c in pseudonymised
+                    }
+                    params.append({"row_key": row_id, **values})
+                statement = (
+                    update(table)
+                    .where(key == bindparam("row_key"))
+                    .values({c: bindparam(f"p_{c}") for c in pseudonymised})
+                )
+                conn.execute(statement, params)
+            label = "retained" if spec.strategy == "retain" else "anonymised"
+            counts[name][label] = counts[name].get(label, 0) + len(reduced)
+        if deleted:
+            removal = delete(table).where(key.in_(bindparam("ids", expanding=True)))
+            for chunk in _chunks(sorted(deleted)):
+                conn.execute(removal, {"ids": chunk})
+            counts[name]["deleted"] = counts[name].get("deleted", 0) + len(deleted)
+    return {name: dict(value) for name, value in counts.items()}
+
+
+def _item_counts(
+    rows: RowSets, item_ids: Iterable[int], emap: ErasureMap
+) -> dict[int, dict[str, dict[str, int]]]:
+    """Rows per item, table and action (a row owned by two items counts for both)."""
+    result: dict[int, dict[str, dict[str, int]]] = {item_id: {} for item_id in item_ids}
+
+    def bump(item_id: int, table: str, action: str) -> None:
+        if item_id in result:
+            per_table = result[item_id].setdefault(table, {})
+            per_table[action] = per_table.get(action, 0) + 1
+
+    for table, row_ids in rows.delete.items():
+        for row_id in row_ids:
+            for item_id in rows.owners.get((table, row_id), ()):
+                bump(item_id, table, "deleted")
+    for table, row_ids in rows.reduce.items():
+        spec = emap.tables.get(table)
+        label = "retained" if spec is not None and spec.strategy == "retain" else "anonymised"
+        for row_id in row_ids - rows.delete.get(table, set()):
+            for item_id in rows.owners.get((table, row_id), ()):
+                bump(item_id, table, label)
+    unlinked = {(table, row_id) for (table, _column), row_ids in rows.unlink.items() for row_id in row_ids}
+    for table, row_id in unlinked:
+        if row_id in rows.delete.get(table, set()):
+            continue
+        for item_id in rows.linked_by.get((table, row_id), set()) - rows.owners.get((table, row_id), set()):
+            bump(item_id, table, "unlinked")
+    return result
+
+
+def erase_items(
+    conn: Connection,
+    items: Sequence[ItemRow],
+    identities: Mapping[int, Identity],
+    *,
+    plan_id: int | None = None,
+    run_id: str | None = None,
+    request_ids: Mapping[int, int] | None = None,
+) -> EraseOutcome:
+    """Carry out a batch of plan items in the caller's transaction, and write one audit record per item.
+
+    Returns the audit rows written (for the journal) and the rows affected per table and action.
+    """
+    emap = erasure_map()
+    rows = RowSets()
+    subjects = {item.id: identities[item.id] for item in items if item.action == "erase_subject"}
+    _find_subject_rows(conn, emap, rows, subjects)
+    existing = _existing_rows(conn, emap, [item for item in items if item.action != "erase_subject"])
+    delete_seeds: dict[str, set[int]] = defaultdict(set)
+    for item in items:
+        if item.action == "erase_subject" or item.subject_row_id not in existing[item.subject_table]:
+            continue  # a row item whose row is gone already has nothing left to do
+        if item.action == "delete_row":
+            rows.owners[(item.subject_table, item.subject_row_id)].add(item.id)
+            rows.delete[item.subject_table].add(item.subject_row_id)
+            delete_seeds[item.subject_table].add(item.subject_row_id)
+        else:
+            rows.owners[(item.subject_table, item.subject_row_id)].add(item.id)
+            rows.reduce[item.subject_table].add(item.subject_row_id)
+    if delete_seeds:
+        _find_row_descendants(conn, emap, rows, delete_seeds)
+    _plan_actions(conn, emap, rows)
+    seeds_of = {
+        item.id: identities[item.id].audit_hash(f"{item.subject_table}:{item.subject_row_id}")
+        for item in items
+    }
+    table_counts = _execute_actions(conn, emap, rows, seeds_of)
+    per_item = _item_counts(rows, [item.id for item in items], emap)
+    audit_rows = []
+    for item in items:
+        identity = identities[item.id]
+        record = uuid.uuid4().hex
+        detail: dict[str, Any] = {"record": record, "action": item.action, "tables": per_item[item.id]}
+        if item.action == "erase_subject":
+            event = "subject_erased"
+            also = identity.other_hashes()
+            if also:
+                detail["also"] = also
+        else:
+            event = "row_deleted" if item.action == "delete_row" else "row_anonymised"
+            detail["table"] = item.subject_table
+            detail["row"] = row_hash(item.subject_table, item.subject_row_id)
+        request_id = None
+        if item.subject_table == REQUEST_TABLE:
+            request_id = item.subject_row_id
+        elif request_ids:
+            request_id = request_ids.get(item.id)
+        subject: str | None = identity.audit_hash(f"{item.subject_table}:{item.subject_row_id}")
+        if item.action != "erase_subject" and not identity.emails and not identity.request_hash:
+            subject = None
+        audit_rows.append(
+            audit_row(
+                event,
+                subject=subject,
+                rule=item.rule,
+                plan_id=plan_id,
+                request_id=request_id,
+                detail=detail,
+                run_id=run_id,
+            )
+        )
+    write_audit_rows(conn, audit_rows)
+    return EraseOutcome(audit_rows=audit_rows, table_counts=table_counts, item_counts=per_item)
+
+
+def _existing_rows(conn: Connection, emap: ErasureMap, items: Sequence[ItemRow]) -> dict[str, set[int]]:
+    by_table: dict[str, set[int]] = defaultdict(set)
+    for item in items:
+        by_table[item.subject_table].add(item.subject_row_id)
+    existing: dict[str, set[int]] = defaultdict(set)
+    for name, ids in by_table.items():
+        spec = emap.tables[name]
+        existing[name] = {int(row[0]) for row in _select_in(conn, [spec.key_column], spec.key_column, ids)}
+    return existing
+
+
+def row_hash(table: str, row_id: int) -> str:
+    """The audit's name for one row: a keyed hash of table and key (row ids identify people too)."""
+    return keyed_hash(f"{table}:{int(row_id)}", "row")
+
+
+# ----------------------------------------------------------------------------------------- journal
+
+
+def journal_path() -> Path:
+    settings = get_settings()
+    return settings.erasure_journal or settings.output_dir / "audit" / "erasure-journal.jsonl"
+
+
+def _journal_entry(row: Mapping[str, Any]) -> dict[str, Any]:
+    detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else dict(row["detail"] or {})
+    occurred = row["occurred_at"]
+    return {
+        "record": detail.get("record"),
+        "event": row["event"],
+        "occurred_at": occurred.isoformat() if isinstance(occurred, datetime | date) else str(occurred),
+        "run_id": row.get("run_id"),
+        "subject_hash": row.get("subject_hash"),
+        "also": detail.get("also", []),
+        "table": detail.get("table"),
+        "row": detail.get("row"),
+        "rule": row.get("rule"),
+        "plan_id": row.get("plan_id"),
+        "request_id": row.get("request_id"),
+        "tables": detail.get("tables", {}),
+    }
+
+
+def append_journal(audit_rows: Sequence[Mapping[str, Any]]) -> int:
+    """Append erasure audit records to the journal (owner-only file), flushed to disk."""
+    entries = [_journal_entry(row) for row in audit_rows if row["event"] in ERASURE_EVENTS]
+    if not entries:
+        return 0
+    path = journal_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        handle.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+        handle.flush()
+        os.fsync(handle.fileno())
+    return len(entries)
+
+
+def read_journal(path: Path | None = None) -> list[dict[str, Any]]:
+    """Every journal entry, the same record once (a line cut short by a crash is skipped)."""
+    path = path or journal_path()
+    if not path.exists():
+        return []
+    seen: set[str] = set()
+    entries = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            record = entry.get("record")
+            if record and record not in seen:
+                seen.add(record)
+                entries.append(entry)
+    return entries
+
+
+def sync_journal(engine: Engine, plan_id: int | None = None) -> int:
+    """Append the erasure records the database holds and the journal lacks (a crash between a commit
+    and its journal append leaves such records); returns how many were added."""
+    from tasks.db import sql
+
+    known = {entry["record"] for entry in read_journal()}
+    with engine.connect() as conn:
+        statement = sql("erasure__audit_records", conn)
+        rows = [dict(row) for row in conn.execute(statement, {"plan_id": plan_id}).mappings()]
+    missing = []
+    for row in rows:
+        detail = json.loads(row["detail"] or "{}")
+        if detail.get("record") and detail["record"] not in known:
+            missing.append(row)
+    return append_journal(missing)
