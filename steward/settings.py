@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
@@ -114,6 +115,57 @@ class Settings(BaseSettings):
         default="data_shares",
         description="The table of the personal-data map that logs disclosures to other organisations; "
         "its rows about the person are listed in the package as who actually received their data.",
+    )
+
+    # funder statistics and research extracts (docs/funder-statistics.md)
+    funders_threshold: int = Field(
+        default=10,
+        ge=1,
+        description="A published cell needs at least this many contributors (distinct people); fewer "
+        "and it is suppressed (primary suppression).",
+    )
+    funders_zero_cells: Literal["publish", "suppress"] = Field(
+        default="publish",
+        description="`publish`: an empty cell is printed as 0 (it tells of nobody); `suppress`: empty "
+        "cells are treated as sensitive too.",
+    )
+    funders_dominance_n: int = Field(
+        default=2, ge=1, description="Dominance rule (n, k) for hours: the n largest contributors..."
+    )
+    funders_dominance_k: float = Field(
+        default=80.0,
+        gt=0,
+        le=100,
+        description="...making up more than k percent of a cell make it sensitive.",
+    )
+    funders_protection_width: float = Field(
+        default=10.0,
+        gt=0,
+        description="The narrowest range an attacker may be left with for a suppressed sensitive count, "
+        "knowing every figure published in every release (proved by the audit).",
+    )
+    funders_magnitude_protection_percent: float = Field(
+        default=20.0,
+        ge=0,
+        description="For a suppressed sensitive magnitude (hours), the range must also be at least this "
+        "percentage of the cell's value.",
+    )
+    funders_rounding_base: int = Field(
+        default=0,
+        ge=0,
+        description="0: publish exact counts; 5: round every published count to the nearest 5, each "
+        "total rounded independently of its cells.",
+    )
+    funders_min_contributors_for_mean: int = Field(
+        default=10,
+        ge=1,
+        description="Impact means and medians are published only where at least this many people "
+        "contribute.",
+    )
+    research_extract_lawful_basis: str = Field(
+        default="consent",
+        description="The lawful basis recorded in the data-share log for research extracts (only people "
+        "who agreed to research sharing are included).",
     )
 
     @field_validator("timezone")
