@@ -1357,13 +1357,17 @@ def run_suite_on_frame(contract: Contract, df: pd.DataFrame) -> Any:
         return batch.validate(suite, result_format=dict(RESULT_FORMAT))
 
 
-def validate_frame(contract_name: str, df: pd.DataFrame) -> ValidationReport:
-    """Validate a pandas frame against contract `contract_name`.
+def _contract(contract: str | Contract) -> Contract:
+    return contract if isinstance(contract, Contract) else load_contract(contract)
+
+
+def validate_frame(contract_name: str | Contract, df: pd.DataFrame) -> ValidationReport:
+    """Validate a pandas frame against contract `contract_name` (a name, or a parsed Contract).
 
     Columns must carry their logical type's dtype: integer int64 (Int64 where there are nulls), number
     float64, string str, boolean bool, timestamp datetime64 (naive UTC), date Python dates.
     """
-    contract = load_contract(contract_name)
+    contract = _contract(contract_name)
     gx_result = run_suite_on_frame(contract, df)
     return _report(contract, gx_result, len(df), "frame")
 
@@ -1434,9 +1438,11 @@ def run_suite_on_table(contract: Contract, engine: Engine, facts: _TableFacts | 
                 context.data_sources.delete(name)
 
 
-def validate_table(contract_name: str, engine_or_url: Engine | str | None = None) -> ValidationReport:
+def validate_table(
+    contract_name: str | Contract, engine_or_url: Engine | str | None = None
+) -> ValidationReport:
     """Validate the database table of contract `contract_name` (default: the configured database)."""
-    contract = load_contract(contract_name)
+    contract = _contract(contract_name)
     engine = _engine(engine_or_url)
     facts = _table_facts(engine, contract.physical_name)
     if facts.columns is None:

@@ -183,7 +183,7 @@ def clear_map_cache() -> None:
 @cache
 def _load_map() -> Mapping[str, TableMap]:
     contracts = table_contracts()
-    entries = {name: _table_map(contract) for name, contract in contracts.items()}
+    entries = {name: map_entry(contract) for name, contract in contracts.items()}
     _check_parents(entries, contracts)
     return MappingProxyType(entries)
 
@@ -364,7 +364,8 @@ class _MapParser:
         )
 
 
-def _table_map(contract: Contract) -> TableMap:
+def map_entry(contract: Contract) -> TableMap:
+    """The map entry of one table contract, checked (parent tables are checked by personal_data_map)."""
     return _MapParser(contract).table_map()
 
 
