@@ -547,3 +547,50 @@ Index("ix_invoices_billing_email_lower", func.lower(invoices.c.billing_email))
 Index("ix_legal_holds_email_lower", func.lower(legal_holds.c.email))
 Index("ix_request_register_email_lower", func.lower(request_register.c.email))
 Index("ix_plan_items_account_id", plan_items.c.account_id)
+
+# ------------------------------------------------------------------------ funder statistics (issue 6)
+
+# Every release of statistics to a funder, kept so that later releases are protected against
+# differencing with it (the same tables again, a year against its quarters, another funder's release).
+funder_releases = Table(
+    "funder_releases",
+    metadata,
+    _id(),
+    Column("funder_slug", String(80), nullable=False),
+    Column("funder_name", String(200), nullable=False),
+    Column("period", String(10), nullable=False),  # 2026-Q3 | 2026
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("status", String(20), nullable=False),  # prepared | delivered
+    Column("parameters", Text, nullable=False),  # JSON: the disclosure rules applied
+    Column("tables", Text, nullable=False),  # JSON: each table's title, dimensions, rows, columns, notes
+    Column("summary", Text),  # JSON: counts of cells and suppressions, the audit's figures
+    Column("output_path", String(500)),
+    Column("manifest_sha256", String(64)),
+    Column("created_at", DateTime, nullable=False),
+    Column("delivered_at", DateTime),
+    Column("run_id", String(64)),
+    UniqueConstraint("funder_slug", "period", name="uq_funder_releases_funder_period"),
+)
+Index("ix_funder_releases_period", funder_releases.c.period)
+
+# The cells of each release as delivered: published figures with their exact value (needed to audit a
+# later release), suppressed cells with the protection they must keep. Aggregates only, no person.
+funder_release_cells = Table(
+    "funder_release_cells",
+    metadata,
+    _id(),
+    Column("release_id", Id, ForeignKey("funder_releases.id"), nullable=False),
+    Column("table_name", String(60), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("row_label", String(300), nullable=False),
+    Column("column_label", String(120), nullable=False),
+    Column("stat_key", String(600), nullable=False),
+    Column("is_total", Boolean, nullable=False, server_default="0"),
+    Column("status", String(20), nullable=False),  # published | suppressed
+    Column("suppression", String(20)),  # primary | secondary: internal, never delivered
+    Column("value", Float),  # exact value of a published cell; null when suppressed
+    Column("shown", Float),  # the figure as delivered (rounded); null when suppressed
+    Column("required_width", Float, nullable=False, server_default="0"),
+)
+Index("ix_funder_release_cells_release_id", funder_release_cells.c.release_id)
