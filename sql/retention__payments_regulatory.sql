@@ -7,7 +7,7 @@ with payments_personal as (
     where payer_reference is not null
 ),
 
-invoices as (
+invoice_accounts as (
     select id, account_id
     from invoices
 ),
@@ -15,10 +15,10 @@ invoices as (
 final as (
     select
         payments_personal.id as row_id,
-        invoices.account_id,
+        invoice_accounts.account_id,
         payments_personal.paid_on as anchor
     from payments_personal
-    inner join invoices on invoices.id = payments_personal.invoice_id
+    inner join invoice_accounts on invoice_accounts.id = payments_personal.invoice_id
     where payments_personal.paid_on < :cutoff
 )
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy import BigInteger, Connection, Date, DateTime, bindparam, func, select
 
 from steward.errors import ConfigurationError
@@ -434,7 +436,9 @@ def due_rows(
     """The rule's due rows (row_id, account_id, anchor) in chunks, streamed from the database."""
     chunk_size = chunk_size or get_settings().chunk_size
     params = {"cutoff": rule.cutoff_param(cutoff), **rule.parameters}
-    result = conn.execution_options(yield_per=chunk_size).execute(rule_statement(rule, conn), params)
+    # on the statement, not the connection: Connection.execution_options() would change it for good
+    statement = rule_statement(rule, conn).execution_options(yield_per=chunk_size)
+    result = conn.execute(statement, params)
     try:
         yield from result.partitions(chunk_size)
     finally:
@@ -730,7 +734,7 @@ def validate_retention_plan(
     rows = chunks = 0
     markdown = ""
     with engine.connect() as conn:
-        result = conn.execution_options(yield_per=chunk_rows).execute(statement)
+        result = conn.execute(statement.execution_options(yield_per=chunk_rows))
         for part in result.partitions(chunk_rows):
             report = validate_frame(PLAN_CONTRACT, _typed_plan_frame(part))
             rows += len(part)
@@ -1004,7 +1008,8 @@ def run_sweep(
     engine: Any = None,
     apply: bool = True,
     verify_limit: int = 1000,
-    progress: ProgressCallback | None = None,
+    plan_progress: ProgressCallback | None = None,
+    apply_progress: ProgressCallback | None = None,
 ) -> SweepOutcome:
     """A whole sweep outside Prefect (the CLI): resume, plan, check, contract, apply, verify.
 
@@ -1018,12 +1023,12 @@ def run_sweep(
     engine = engine or get_engine()
     outcome = SweepOutcome(today=sweep.today)
     if apply:
-        for result in resume_retention_plans(engine, sweep.today, progress):
+        for result in resume_retention_plans(engine, sweep.today, apply_progress):
             outcome.resumed.append(result.plan_id)
             outcome.items_done += result.items_done
             outcome.items_deferred += result.items_deferred
     with engine.begin() as conn:
-        plan_id = plan_retention(conn, sweep, progress)
+        plan_id = plan_retention(conn, sweep, plan_progress)
     with engine.begin() as conn:
         check = check_retention_plan(conn, plan_id, today=sweep.today)
         outcome.superseded = supersede_waiting_plans(conn, plan_id)
@@ -1031,7 +1036,7 @@ def run_sweep(
     outcome.plan_id = plan_id
     outcome.plan_status = check.status
     if apply and not check.needs_approval:
-        result = apply_plan(plan_id, engine=engine, progress=progress, today=sweep.today)
+        result = apply_plan(plan_id, engine=engine, progress=apply_progress, today=sweep.today)
         outcome.items_done += result.items_done
         outcome.items_deferred += result.items_deferred
         outcome.plan_status = result.status
@@ -1040,3 +1045,106 @@ def run_sweep(
     if apply:
         outcome.verify = verify_retention(sweep, engine, verify_limit)
     return outcome
+
+
+# ------------------------------------------------------------------------------- reports and audit
+
+PLAN_ARTIFACT = "retention-plan"
+VERIFY_ARTIFACT = "retention-verify"
+
+
+def publish_plan_report(report: RetentionPlanReport) -> Path:
+    """The plan's per-rule summary as the keyed artifact `retention-plan` (and its file)."""
+    from tasks.artifacts import publish_markdown
+
+    return publish_markdown(PLAN_ARTIFACT, report.to_markdown(), "Retention sweep: the plan per rule")
+
+
+def publish_verify_report(report: VerifyReport) -> Path:
+    """The compliance summary as the keyed artifact `retention-verify`: its history shows compliance
+    over time. Counts and dates per rule only, never a record id."""
+    from tasks.artifacts import publish_markdown
+
+    return publish_markdown(
+        VERIFY_ARTIFACT, report.to_markdown(), "Retention compliance: records past their limit"
+    )
+
+
+def record_verification(conn: Connection, report: VerifyReport) -> None:
+    """One audit record of the check's verdict (counts per rule), so compliance is in the audit trail."""
+    from tasks.audit import write_audit
+
+    write_audit(conn, "retention_verified", detail=report.summary())
+
+
+# ------------------------------------------------------------------------------ Prefect task wrappers
+# Thin wrappers for flows/retention.py. Results are not persisted: they name rows of personal tables.
+
+
+@task(name="retention-load-rules", persist_result=False, cache_policy=NO_CACHE)
+def load_sweep_task(today: date | None = None) -> Sweep:
+    return Sweep.for_today(today=today)
+
+
+@task(name="retention-resume-plans", persist_result=False, cache_policy=NO_CACHE)
+def resume_plans_task(sweep: Sweep) -> dict[str, Any]:
+    from tasks.db import get_engine
+
+    results = resume_retention_plans(get_engine(), sweep.today)
+    return {
+        "plans": [result.plan_id for result in results],
+        "items_done": sum(result.items_done for result in results),
+        "items_deferred": sum(result.items_deferred for result in results),
+    }
+
+
+@task(name="retention-plan", persist_result=False, cache_policy=NO_CACHE)
+def plan_task(sweep: Sweep) -> int:
+    from tasks.db import begin
+
+    with begin() as conn:
+        return plan_retention(conn, sweep)
+
+
+@task(name="retention-check-plan", persist_result=False, cache_policy=NO_CACHE)
+def check_plan_task(plan_id: int, sweep: Sweep) -> dict[str, Any]:
+    from tasks.db import begin
+
+    with begin() as conn:
+        check = check_retention_plan(conn, plan_id, today=sweep.today)
+        superseded = supersede_waiting_plans(conn, plan_id)
+    return {**check.as_dict(), "superseded": superseded}
+
+
+@task(name="retention-plan-contract", persist_result=False, cache_policy=NO_CACHE)
+def validate_plan_task(plan_id: int) -> dict[str, Any]:
+    result = validate_retention_plan(plan_id)
+    return {"rows": result.rows, "chunks": result.chunks}
+
+
+@task(name="retention-apply-plan", persist_result=False, cache_policy=NO_CACHE)
+def apply_plan_task(plan_id: int, sweep: Sweep) -> dict[str, Any]:
+    from tasks.plans import apply_plan
+
+    return apply_plan(plan_id, today=sweep.today).as_dict()
+
+
+@task(name="retention-plan-report", persist_result=False, cache_policy=NO_CACHE)
+def plan_report_task(plan_id: int, sweep: Sweep) -> dict[str, Any]:
+    from tasks.db import get_engine
+
+    with get_engine().connect() as conn:
+        report = summarise_retention_plan(conn, plan_id, sweep)
+    publish_plan_report(report)
+    return {"status": report.status, **report.totals}
+
+
+@task(name="retention-verify", persist_result=False, cache_policy=NO_CACHE)
+def verify_task(sweep: Sweep, list_limit: int = 100) -> dict[str, Any]:
+    from tasks.db import begin
+
+    report = verify_retention(sweep, list_limit=list_limit)
+    with begin() as conn:
+        record_verification(conn, report)
+    publish_verify_report(report)
+    return report.summary()
