@@ -12,8 +12,9 @@ def check(
 ) -> None:
     """Validate every source table against its contract (data_contracts/tables).
 
-    Prints one line per table (rows, rules passed, blocking failures, warnings) and the rules that
-    failed, with counts only. Exits 1 when a blocking rule failed.
+    Prints each table's rows, rules passed, blocking failures and warnings, then the failed rules.
+
+    Counts only, never values. Exits 1 when a blocking rule failed.
     """
     from rich.console import Console
     from rich.table import Table
