@@ -191,12 +191,14 @@ def generate_demo_data(
     if seed < 0:
         raise DemoDataError(f"--seed must be zero or positive (got {seed})")
     today = today or today_local()
-    engine = get_engine(url)
-    context = _Context.build(today=today, seed=seed, accounts=accounts)
     rows = dict.fromkeys(GENERATED_TABLES, 0)
-    with engine.connect() as conn:
+    with get_engine(url).connect() as conn:
         _require_schema(conn)
         _empty_or_refuse(conn, replace)
+        context = _Context.build(today=today, seed=seed, accounts=accounts)
+        counters = _Counters()
+        counters.take("cpd_courses", context.course_count)
+        counters.take("surveys", len(context.survey_frame["id"]))
         writer = _Writer(conn)
         export = _ExportFile.open(export_dir) if export_dir is not None else None
         try:
@@ -204,7 +206,6 @@ def generate_demo_data(
                 with conn.begin():
                     rows["cpd_courses"] += writer.write("cpd_courses", context.courses_frame())
                     rows["surveys"] += writer.write("surveys", context.surveys_frame())
-                counters = _Counters()
                 for chunk_index, first_id, size in _chunks(accounts):
                     chunk = _generate_chunk(context, chunk_index, first_id, size, counters)
                     with conn.begin():
@@ -213,7 +214,7 @@ def generate_demo_data(
                     if export is not None:
                         export.write_rows(chunk.export_rows)
                     progress(size)
-                writer.finish(counters.last_ids() | {"cpd_courses": context.course_count})
+                writer.finish(counters.last_ids())
             if export is not None:
                 export.close()
         except BaseException:
@@ -1021,6 +1022,8 @@ class _ChunkBuilder:
         self.consent_research = rng.random(n) < np.where(is_amb, 0.45, 0.35)
         self.consent_employer = rng.random(n) < np.where(is_amb, 0.4, 0.08)
         self.restricted = (rng.random(n) < 0.003) & (role == _REGULAR)
+        if self.index == 0 and n >= 50:  # small runs still have a restricted account
+            self.restricted[np.flatnonzero(role == _REGULAR)[0]] = True
         self.restricted_at = np.where(self.restricted, self._between(reg, ctx.now, n), NAT)
         age_days = rng.integers(18 * 365, 66 * 365, n)
         self.gender = v.genders[rng.choice(len(v.genders), n, p=v.gender_weights)]
@@ -1115,7 +1118,7 @@ class _ChunkBuilder:
         self.email_status_changed_at = np.full(n, NAT, dtype=np.int64)
 
     def _account_frames(self) -> None:
-        n, v = self.n, self.v
+        v = self.v
         status = _objects(["ok", "bounced"])[self.email_status]
         updated = np.maximum.reduce(
             [self.reg, self.last_act, self.last_sign_in, self.email_status_changed_at, self.restricted_at]
@@ -1149,7 +1152,6 @@ class _ChunkBuilder:
             "joined_on": self.reg[amb] // DAY,
             "last_activity_on": self.last_activity_on[amb],
         }
-        del n
 
     # -------------------------------------------------------------------------- ambassador activity
 
@@ -1370,7 +1372,7 @@ class _ChunkBuilder:
         regular = int(rng.poisson(0.05 * self.n))
         sides = [-1, -1, -1, 1, 1, 1]  # the 6-month limit: unsuccessful, decided either side of it
         m = regular + len(sides)
-        who, names, emails = self._people(m, 0.3)
+        _who, names, emails = self._people(m, 0.3)
         applied = self._between(ctx.start, ctx.now - 3600, m)
         recent = applied >= ctx.now - 60 * DAY
         u = rng.random(m)
@@ -1405,14 +1407,13 @@ class _ChunkBuilder:
                 for row, has in zip(letter.tolist(), has_letter.tolist(), strict=True)
             ],
         }
-        del who
 
     def _information_requests(self) -> None:
         rng, ctx = self.rng, self.ctx
         regular = int(rng.poisson(0.1 * self.n))
         sides = [-1, -1, -1, 1, 1, 1]  # the 6-month limit: closed either side of it
         m = regular + len(sides)
-        who, names, emails = self._people(m, 0.4)
+        _who, names, emails = self._people(m, 0.4)
         received = self._between(ctx.start, ctx.now - 3600, m)
         closed = received + rng.integers(DAY, 30 * DAY, m)
         closed = np.where((closed < ctx.now) & (rng.random(m) < 0.95), closed, NAT)
@@ -1431,7 +1432,6 @@ class _ChunkBuilder:
             "received_at": received,
             "closed_at": closed,
         }
-        del who
 
     # ------------------------------------------------------------------------ surveys and impact
 
