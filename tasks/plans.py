@@ -39,6 +39,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
@@ -379,6 +380,12 @@ def _defer(conn: Connection, deferrals: Mapping[int, str], items: Mapping[int, I
                 request["status"] != "deferred" or request["deferred_reason"] != reason
             ):
                 set_status(conn, item.subject_row_id, "deferred", reason[:200])
+
+
+def defer_items(conn: Connection, plan_id: int, item_ids: Sequence[int], reason: str) -> None:
+    """Defer pending items of a plan with a reason (a job's own precondition that no longer holds)."""
+    items = {item.id: item for item in pending_items(conn, plan_id, item_ids)}
+    _defer(conn, dict.fromkeys(items, reason), items)
 
 
 def _open_request(conn: Connection, request_id: int) -> dict[str, Any] | None:
@@ -807,3 +814,57 @@ def explain_plan(summary: Mapping[str, Any]) -> str:
         ],
     )
     return "\n\n".join([" ".join(lines[:1]), *lines[1:], table])
+
+
+# -------------------------------------------------------------------------------------- approval
+
+
+@cache
+def plan_decision_model() -> type[Any]:
+    """The form the DPO fills in when a flow pauses for a plan (a Prefect RunInput)."""
+    from prefect.input import RunInput
+    from pydantic import Field
+
+    class PlanDecision(RunInput):
+        """Approve or reject the plan named in the flow run's logs (`steward plans show ID`)."""
+
+        approve: bool = Field(default=False, description="Tick to apply the plan; leave empty to reject it.")
+        approver: str = Field(default="", description="Your name, recorded on the plan and in the audit.")
+
+    return PlanDecision
+
+
+def on_prefect_server() -> bool:
+    """True inside a flow run talking to a real Prefect server (PREFECT_API_URL set), where a paused
+    flow run can wait for the DPO; False with the temporary local server or outside a flow run."""
+    from prefect.context import FlowRunContext
+    from prefect.settings import get_current_settings
+
+    return FlowRunContext.get() is not None and bool(get_current_settings().api.url)
+
+
+def seek_approval(plan_id: int, why: str, *, timeout_seconds: int = 86_400) -> str:
+    """What to do with a plan the guard stopped: `approved` or `rejected` (the DPO answered a paused
+    flow run on a Prefect server), or `stopped` (no server: the plan waits for `steward plans approve`).
+
+    Call it from a flow body, not from a task (a pause suspends the flow run)."""
+    if not on_prefect_server():
+        return "stopped"
+    from prefect.flow_runs import pause_flow_run
+
+    model = plan_decision_model()
+    description = (
+        f"Plan {plan_id} was stopped by the guard before deleting anything: {why}. "
+        f"Review it with `steward plans show {plan_id}`, then approve (with your name) or reject it."
+    )
+    decision = pause_flow_run(
+        wait_for_input=model.with_initial_data(description=description, approve=False, approver=""),
+        timeout=timeout_seconds,
+        key=f"plan-{plan_id}",
+    )
+    with get_engine().begin() as conn:
+        if decision is not None and decision.approve and decision.approver.strip():
+            approve_plan(conn, plan_id, decision.approver)
+            return "approved"
+        reject_plan(conn, plan_id, decision.approver if decision is not None else None)
+        return "rejected"
