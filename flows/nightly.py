@@ -6,7 +6,9 @@ from typing import Any
 
 from prefect import flow
 
+from flows.bounce_reconciliation import bounce_reconciliation
 from flows.data_quality import data_quality
+from flows.erasure_requests import erasure_requests
 
 
 @flow(name="nightly", log_prints=False)
@@ -18,4 +20,6 @@ def nightly() -> dict[str, Any]:
     """
     results: dict[str, Any] = {"data_quality": data_quality()}
     # The jobs, in order (each issue adds its line here).
+    results["bounce_reconciliation"] = bounce_reconciliation()
+    results["erasure_requests"] = erasure_requests()  # deferred requests complete once unblocked
     return results

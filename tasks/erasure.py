@@ -41,6 +41,7 @@ from sqlalchemy import Column, Connection, Engine, String, Table, bindparam, del
 from steward.errors import ConfigurationError, StewardError
 from steward.settings import get_settings
 from tasks.audit import audit_row, keyed_hash, normalise_email, subject_hash, write_audit_rows
+from tasks.db import get_engine
 from tasks.schema import metadata
 
 if TYPE_CHECKING:
@@ -912,3 +913,153 @@ def sync_journal(engine: Engine, plan_id: int | None = None) -> int:
         if detail.get("record") and detail["record"] not in known:
             missing.append(row)
     return append_journal(missing)
+
+
+# ------------------------------------------------------------------------------------------ replay
+
+
+@dataclass
+class ReplayResult:
+    """What a replay found and did: counts and ids only."""
+
+    journal_entries: int = 0
+    considered: int = 0
+    subjects_found: int = 0
+    rows_found: int = 0
+    plan_id: int | None = None
+    items_done: int = 0
+    deferred: dict[str, int] = field(default_factory=dict)
+
+
+def _when(entry: Mapping[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(entry.get("occurred_at")))
+    except ValueError:
+        return None
+
+
+def replay_erasures(
+    *, engine: Engine | None = None, since: datetime | None = None, journal: Path | None = None
+) -> ReplayResult:
+    """After a database restore: erase again every subject and row the journal says was erased.
+
+    The journal holds keyed hashes only, so the subjects are found by hashing the identifiers now in
+    the database (every address in the map's email links, every row key of the tables with row
+    erasures) with the same secret key. The matches become one plan (kind `erasure_replay`), checked
+    for holds and blocks but not held by the guard (the DPO asked for it), and applied. Run it right
+    after the restore, before the system is opened again: a person who registers anew afterwards with
+    the same address would match too. `since`: only erasures recorded from then on (the backup's time).
+    """
+    from tasks.plans import PlanItem, apply_plan, check_plan, create_plan, plan_summary
+
+    engine = engine or get_engine()
+    if journal is None:
+        sync_journal(engine)
+    entries = read_journal(journal)
+    result = ReplayResult(journal_entries=len(entries))
+    chosen = []
+    for entry in entries:
+        when = _when(entry)
+        if since is not None and when is not None and when < since:
+            continue
+        chosen.append(entry)
+    result.considered = len(chosen)
+    subjects: dict[str, Mapping[str, Any]] = {}
+    rows: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for entry in chosen:
+        if entry.get("event") == "subject_erased":
+            for value in [entry.get("subject_hash"), *(entry.get("also") or [])]:
+                if value:
+                    subjects.setdefault(str(value), entry)
+        elif entry.get("table") and entry.get("row"):
+            rows.setdefault((str(entry["table"]), str(entry["row"])), entry)
+    emap = erasure_map()
+    items: list[PlanItem] = []
+    with engine.connect() as conn:
+        found = _find_by_address_hash(conn, emap, subjects)
+        for table, row_id, subject_entry in found.values():
+            items.append(
+                PlanItem(
+                    subject_table=table,
+                    subject_row_id=row_id,
+                    action="erase_subject",
+                    rule=str(subject_entry.get("rule") or "erasure_replay"),
+                    reason=_replay_reason(subject_entry),
+                    account_id=row_id if is_self_table(table) else None,
+                )
+            )
+        result.subjects_found = len(items)
+        for (table, row_id), row_entry in _find_by_row_hash(conn, emap, rows).items():
+            action = "anonymise_row" if row_entry.get("event") == "row_anonymised" else "delete_row"
+            items.append(
+                PlanItem(
+                    subject_table=table,
+                    subject_row_id=row_id,
+                    action=action,  # type: ignore[arg-type]
+                    rule=str(row_entry.get("rule") or "erasure_replay"),
+                    reason=_replay_reason(row_entry),
+                )
+            )
+        result.rows_found = len(items) - result.subjects_found
+    if not items:
+        return result
+    with engine.begin() as conn:
+        plan_id = create_plan(conn, "erasure_replay", items, summary={"journal_entries": result.considered})
+        check_plan(conn, plan_id, max_active_share=1.0, max_subjects=len(items) + 1)
+    result.plan_id = plan_id
+    applied = apply_plan(plan_id, engine=engine)
+    result.items_done = applied.items_done
+    with engine.connect() as conn:
+        result.deferred = dict(plan_summary(conn, plan_id)["deferred_reasons"])
+    return result
+
+
+def _replay_reason(entry: Mapping[str, Any]) -> str:
+    when = _when(entry)
+    day = when.date().isoformat() if when else "an earlier date"
+    plan = entry.get("plan_id")
+    return (
+        f"erased on {day}" + (f" (plan {plan})" if plan else "") + "; brought back by a restore from backup"
+    )
+
+
+def _find_by_address_hash(
+    conn: Connection, emap: ErasureMap, subjects: Mapping[str, Mapping[str, Any]]
+) -> dict[str, tuple[str, int, Mapping[str, Any]]]:
+    """Per erased subject hash found again: the row to erase them by (their account when they have
+    one, else a row of a table linked by address)."""
+    found: dict[str, tuple[str, int, Mapping[str, Any]]] = {}
+    if not subjects:
+        return found
+    ordered = emap.self_tables + [name for name in emap.about_people() if name not in emap.self_tables]
+    for name in ordered:
+        spec = emap.tables[name]
+        for link in spec.direct_subject_links:
+            if link.kind != "email":
+                continue
+            column = spec.table.c[link.column]
+            statement = select(spec.key_column, column).where(column.is_not(None)).order_by(spec.key_column)
+            for row_id, value in conn.execute(statement):
+                address = _norm(value)
+                if not address:
+                    continue
+                hashed = subject_hash(address)
+                if hashed in subjects and hashed not in found:
+                    found[hashed] = (name, int(row_id), subjects[hashed])
+    return found
+
+
+def _find_by_row_hash(
+    conn: Connection, emap: ErasureMap, rows: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> dict[tuple[str, int], Mapping[str, Any]]:
+    found: dict[tuple[str, int], Mapping[str, Any]] = {}
+    tables = sorted({table for table, _ in rows})
+    for name in tables:
+        spec = emap.tables.get(name)
+        if spec is None:
+            continue
+        for (row_id,) in conn.execute(select(spec.key_column)):
+            entry = rows.get((name, row_hash(name, int(row_id))))
+            if entry is not None:
+                found[(name, int(row_id))] = entry
+    return found

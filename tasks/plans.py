@@ -42,7 +42,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Date, Engine, bindparam, insert, select, update
 
 from steward.errors import StewardError
 from steward.progress import ProgressCallback, no_progress
@@ -57,12 +57,14 @@ Action = Literal["erase_subject", "delete_row", "anonymise_row"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 PlanStatus = Literal["draft", "ready", "awaiting_approval", "approved", "applying", "applied", "rejected"]
 APPLICABLE = ("ready", "approved", "applying")
+ERASURE_REQUEST_KIND = "erasure_request"
 OPEN_PLAN_STATUSES = ("draft", "ready", "awaiting_approval", "approved", "applying")
 
 REASON_HOLD = "legal hold"
 REASON_ACCESS = "open subject access request"
 REASON_BOOKING = "active CPD booking"
 REASON_CONFLICT = "rows of other people depend on it"
+REASON_RESTRICTED = "restriction of processing"
 
 
 class PlanError(StewardError):
@@ -290,6 +292,7 @@ class Blocks:
     access_accounts: dict[int, int]
     access_hashes: dict[str, int]
     booking_ends: dict[int, date]
+    restricted: frozenset[int] = frozenset()
 
 
 def load_blocks(conn: Connection, account_ids: Iterable[int], today: date | None = None) -> Blocks:
@@ -309,20 +312,36 @@ def load_blocks(conn: Connection, account_ids: Iterable[int], today: date | None
             access_accounts.setdefault(int(row["account_id"]), int(row["id"]))
         access_hashes.setdefault(row["subject_hash"], int(row["id"]))
     booking_ends: dict[int, date] = {}
-    statement = sql("plans__active_bookings", conn).bindparams(bindparam("account_ids", expanding=True))
+    restricted: set[int] = set()
+    bookings = sql("plans__active_bookings", conn).bindparams(
+        bindparam("account_ids", expanding=True), bindparam("today", type_=Date())
+    )
+    restrictions = sql("plans__restricted_accounts", conn).bindparams(
+        bindparam("account_ids", expanding=True)
+    )
     for chunk in _chunks(sorted(set(account_ids)), 500):
-        for row in conn.execute(statement, {"account_ids": chunk, "today": today}).mappings():
+        for row in conn.execute(bookings, {"account_ids": chunk, "today": today}).mappings():
             ends = row["last_course_ends_on"]
             booking_ends[int(row["account_id"])] = (
                 ends if isinstance(ends, date) else date.fromisoformat(ends)
             )
-    return Blocks(hold_accounts, hold_emails, access_accounts, access_hashes, booking_ends)
+        restricted.update(int(row.id) for row in conn.execute(restrictions, {"account_ids": chunk}))
+    return Blocks(
+        hold_accounts, hold_emails, access_accounts, access_hashes, booking_ends, frozenset(restricted)
+    )
 
 
 def blocked_reason(
-    item: ItemRow, account_ids: frozenset[int], emails: frozenset[str], blocks: Blocks
+    item: ItemRow,
+    account_ids: frozenset[int],
+    emails: frozenset[str],
+    blocks: Blocks,
+    plan_kind: str | None = None,
 ) -> str | None:
-    """Why an item cannot be applied now, or None. The reason names ids and dates, never a person."""
+    """Why an item cannot be applied now, or None. The reason names ids and dates, never a person.
+
+    A restricted account (UK GDPR art. 18: the person asked that their data be kept but not used) is
+    not removed or reduced by any job, unless the person asked for the erasure themselves."""
     for account_id in sorted(account_ids):
         if account_id in blocks.hold_accounts:
             return f"{REASON_HOLD}: hold {blocks.hold_accounts[account_id]}"
@@ -336,6 +355,10 @@ def blocked_reason(
         request_id = blocks.access_hashes.get(subject_hash(email))
         if request_id is not None:
             return f"{REASON_ACCESS}: request {request_id}"
+    if plan_kind != ERASURE_REQUEST_KIND:
+        for account_id in sorted(account_ids):
+            if account_id in blocks.restricted:
+                return f"{REASON_RESTRICTED}: account restricted"
     if removes_account(item):
         for account_id in sorted(account_ids):
             if account_id in blocks.booking_ends:
@@ -423,6 +446,7 @@ def check_plan(
     plan = get_plan(conn, plan_id)
     if plan["status"] not in ("draft", "ready", "awaiting_approval", "approved"):
         raise PlanError(f"plan {plan_id} is {plan['status']}; only a plan not yet applied can be checked")
+    kind = plan["kind"]
     items = pending_items(conn, plan_id)
     by_id = {item.id: item for item in items}
     identities = resolve_identities(conn, items)
@@ -431,7 +455,7 @@ def check_plan(
     deferrals: dict[int, str] = {}
     for item in items:
         identity = identities[item.id]
-        reason = blocked_reason(item, identity.account_ids, identity.emails, blocks)
+        reason = blocked_reason(item, identity.account_ids, identity.emails, blocks, kind)
         if reason:
             deferrals[item.id] = reason
     _defer(conn, deferrals, by_id)
@@ -645,6 +669,7 @@ def _apply_batch(
         current = pending_items(conn, plan_id, item_ids)
         if not current:
             return _BatchDone()
+        kind = get_plan(conn, plan_id)["kind"]
         by_id = {item.id: item for item in current}
         identities = resolve_identities(conn, current)
         accounts = {a for identity in identities.values() for a in identity.account_ids}
@@ -652,7 +677,7 @@ def _apply_batch(
         deferrals = {}
         for item in current:
             identity = identities[item.id]
-            reason = blocked_reason(item, identity.account_ids, identity.emails, blocks)
+            reason = blocked_reason(item, identity.account_ids, identity.emails, blocks, kind)
             if reason:
                 deferrals[item.id] = reason
         _defer(conn, deferrals, by_id)

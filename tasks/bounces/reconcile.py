@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, bindparam, delete, insert, update
+from sqlalchemy import Connection, DateTime, bindparam, delete, insert, update
 
 from steward.settings import get_settings
 from tasks.audit import audit_row, keyed_hash, normalise_email, subject_hash, write_audit_rows
@@ -377,11 +377,8 @@ def plan_removals(
     thresholds = thresholds or Thresholds.from_settings()
     now = now or utc_now()
     cutoff = now - timedelta(days=thresholds.grace_days)
-    rows = (
-        conn.execute(sql("bounces__removal_candidates", conn), {"cutoff": cutoff, "kind": PLAN_KIND})
-        .mappings()
-        .all()
-    )
+    statement = sql("bounces__removal_candidates", conn).bindparams(bindparam("cutoff", type_=DateTime()))
+    rows = conn.execute(statement, {"cutoff": cutoff, "kind": PLAN_KIND}).mappings().all()
     fresh = [row for row in rows if not row["in_open_plan"]]
     if not fresh:
         return RemovalPlanning(plan_id=None, candidates=len(rows), skipped_in_open_plans=len(rows))

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import DateTime, Engine, bindparam
 
 from steward.settings import get_settings
 from tasks.artifacts import markdown_table
@@ -253,7 +253,9 @@ def state_report(*, engine: Engine | None = None, quarantine_limit: int = 50) ->
         events = conn.execute(sql("bounces__event_code_counts", conn)).mappings().all()
         marks = (
             conn.execute(
-                sql("bounces__undeliverable_by_reason", conn),
+                sql("bounces__undeliverable_by_reason", conn).bindparams(
+                    bindparam("cutoff", type_=DateTime())
+                ),
                 {"cutoff": now - timedelta(days=thresholds.grace_days)},
             )
             .mappings()
