@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 
 ACCOUNTS_PER_CHUNK = 2_000
 """Accounts per generated chunk and per transaction (about 20,000 rows). Part of the data's identity:
-changing it changes what a seed produces."""
+changing it changes what a seed produces, which is why settings.chunk_size does not set it."""
 
 MAX_ACCOUNTS = 10_000_000
 YEARS_OF_HISTORY = 12
