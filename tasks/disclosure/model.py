@@ -166,6 +166,8 @@ class StatTable:
     (the values in `cells` are then the published ones). None: the table is new and may be protected."""
     description: str = ""
     decimals: int = 0
+    row_names: dict[str, str] = field(default_factory=dict)
+    """How a row is shown when its label is a code (a course code shown with its title)."""
 
     @property
     def two_way(self) -> bool:

@@ -64,9 +64,9 @@ class DisclosureRules:
         contributors = cell.contributors if cell.contributors is not None else int(math.ceil(cell.value))
         if contributors < self.threshold:
             return "threshold"
-        if kind == "magnitude" and cell.top_n is not None and cell.value > 0:
-            if cell.top_n > cell.value * self.dominance_k / 100.0 + 1e-9:
-                return "dominance"
+        dominated = cell.top_n is not None and cell.top_n > cell.value * self.dominance_k / 100.0 + 1e-9
+        if kind == "magnitude" and cell.value > 0 and dominated:
+            return "dominance"
         return None
 
     def required_width(self, cell: CellData, kind: TableKind) -> float:

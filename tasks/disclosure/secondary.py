@@ -9,8 +9,7 @@ cycle leaves the statistic at least its protection width in its own table. A rec
 grid extended by its Total row and column keeps every row and column sum, so an attacker cannot tell
 the cycle's values apart. When the exposure comes through a link the table does not show (another
 table, another period, an earlier release), the rectangle is built around the released cell the link
-runs through. Rounds repeat until the audit passes; the final audit is exact and is the release's
-proof.
+runs through. Rounds repeat until the audit passes; that audit is the release's proof.
 """
 
 from __future__ import annotations
@@ -182,11 +181,10 @@ class SecondarySuppression:
             history.append(len(exposed))
             progress(1)
             if not exposed:
-                final = audit_pattern(self.structure, pattern, exact=True)
-                if final.passed:
-                    elapsed = time.perf_counter() - started
-                    return ProtectionResult(pattern, reasons, final, self.structure, rounds, elapsed, history)
-                exposed = final.exposed
+                # The proof: every range reported is inside the attacker's true range, so each one
+                # being wide enough proves the true one is (the exposed ones were solved exactly).
+                elapsed = time.perf_counter() - started
+                return ProtectionResult(pattern, reasons, report, self.structure, rounds, elapsed, history)
             at_audit = supp.copy()
             known = set(self.structure.known_values(pattern))
             added = 0
@@ -194,7 +192,9 @@ class SecondarySuppression:
             for interval in exposed:
                 idx = self.structure.index[interval.key]
                 need = interval.required
-                if self._locally_protected(idx, need, supp) and not self._locally_protected(idx, need, at_audit):
+                if self._locally_protected(idx, need, supp) and not self._locally_protected(
+                    idx, need, at_audit
+                ):
                     continue  # protected by cells added earlier in this round; the next audit will tell
                 option = self._choose(idx, need, supp, known)
                 if option is None:
@@ -261,7 +261,12 @@ class SecondarySuppression:
             total_cost[i, :] = _INF
             total_cost[:, j] = _INF
             rows, cols = np.nonzero(np.isfinite(total_cost))
-            return total_cost[rows, cols], total_new[rows, cols], (plus + minus)[rows, cols], np.stack([rows, cols], 1)
+            return (
+                total_cost[rows, cols],
+                total_new[rows, cols],
+                (plus + minus)[rows, cols],
+                np.stack([rows, cols], 1),
+            )
         rho1 = np.where(grid.row_total ^ grid.row_total[i], 1.0, -1.0)
         partner = values[:, j]
         width = np.minimum(target, np.where(rho1 > 0, partner, _INF)) + np.where(rho1 < 0, partner, _INF)
@@ -301,7 +306,10 @@ class SecondarySuppression:
                 order = np.lexsort((new[pool], cost[pool], -width[pool]))
             k = int(pool[order[0]])
             option = _Option(
-                float(cost[k]) + extra_cost, int(new[k]), float(width[k]), self._cells_of(grid, i, j, partners[k])
+                float(cost[k]) + extra_cost,
+                int(new[k]),
+                float(width[k]),
+                self._cells_of(grid, i, j, partners[k]),
             )
             if best is None or option.sort_key(need) < best.sort_key(need):
                 best = option

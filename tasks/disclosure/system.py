@@ -101,6 +101,7 @@ class SystemStructure:
         self.context_keys: set[int] = set()
         self.prior: dict[int, PriorCell] = {}
         self._rows: list[tuple[dict[int, float], str, str]] = []
+        self._truth_cache: np.ndarray | None = None
 
         for table in problem.tables:
             for pos in table.positions():
@@ -177,7 +178,9 @@ class SystemStructure:
                 year_key = StatKey(measure, year, dims)
                 quarter_keys = [StatKey(measure, q, dims) for q in quarters]
                 if how == "additive":
-                    self._relate(Relation.total_of(year_key, quarter_keys, f"{measure} {year} = its quarters"))
+                    self._relate(
+                        Relation.total_of(year_key, quarter_keys, f"{measure} {year} = its quarters")
+                    )
                 else:
                     for quarter in present:
                         self._relate(
@@ -256,10 +259,33 @@ class SystemStructure:
         return targets
 
     def truth_vector(self) -> np.ndarray:
-        """True values where known (NaN for statistics nobody computed, such as a missing quarter)."""
+        """True values where known (NaN for statistics nobody computed, such as a missing quarter).
+
+        The audit starts each range from the true value, which is sound only when the true values are
+        a point of the attacker's system. When they might not be (a table carried from an earlier
+        release next to fresh figures, or figures that contradict a relation), every value is NaN and
+        the audit relies on its linear programmes alone.
+        """
+        if self._truth_cache is not None:
+            return self._truth_cache.copy()
+        self._truth_cache = self._usable_truth()
+        return self._truth_cache.copy()
+
+    def _usable_truth(self) -> np.ndarray:
         vector = np.full(len(self.keys), np.nan)
+        if self.carried_status:
+            return vector
         for idx, cell in self.truth.items():
             vector[idx] = cell.value
+        complete = ~np.isnan(vector)
+        rows_known = np.asarray((abs(self.matrix) @ (~complete).astype(float)) == 0).ravel()
+        if rows_known.any():
+            residual = self.matrix[rows_known] @ np.where(complete, vector, 0.0)
+            eq = self.senses[rows_known]
+            scale = 1e-6 * np.maximum(1.0, np.asarray(abs(self.matrix[rows_known]).sum(axis=1)).ravel())
+            broken = np.where(eq, np.abs(residual) > scale, residual > scale)
+            if broken.any():
+                return np.full(len(self.keys), np.nan)
         return vector
 
     def relation_reason(self, row: int) -> str:
