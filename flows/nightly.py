@@ -9,6 +9,7 @@ from prefect import flow
 from flows.bounce_reconciliation import bounce_reconciliation
 from flows.data_quality import data_quality
 from flows.erasure_requests import erasure_requests
+from flows.subject_access import subject_access_demo_sample
 
 
 @flow(name="nightly", log_prints=False)
@@ -22,4 +23,5 @@ def nightly() -> dict[str, Any]:
     # The jobs, in order (each issue adds its line here).
     results["bounce_reconciliation"] = bounce_reconciliation()
     results["erasure_requests"] = erasure_requests()  # deferred requests complete once unblocked
+    results["subject_access_sample"] = subject_access_demo_sample()  # demo data only
     return results
