@@ -390,11 +390,11 @@ def _defer(conn: Connection, deferrals: Mapping[int, str], items: Mapping[int, I
         update(plan_items)
         .where(plan_items.c.id.in_(bindparam("item_ids", expanding=True)))
         .where(plan_items.c.status == "pending")
-        .values(status="deferred", deferred_reason=bindparam("reason"))
+        .values(status="deferred", deferred_reason=bindparam("why"))
     )
     for reason, ids in by_reason.items():
         for chunk in _chunks(sorted(ids), 500):
-            conn.execute(statement, {"item_ids": chunk, "reason": reason[:200]})
+            conn.execute(statement, {"item_ids": chunk, "why": reason[:200]})
     for item_id, reason in deferrals.items():
         item = items[item_id]
         if item.subject_table == "request_register":

@@ -129,6 +129,7 @@ def account_states(events: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame
     out = result.reset_index()[["account_id", "last_delivery_at", "undeliverable_since", "reason"]]
     out["last_delivery_at"] = out["last_delivery_at"].astype("datetime64[us]")
     out["undeliverable_since"] = out["undeliverable_since"].astype("datetime64[us]")
+    out["reason"] = [value if isinstance(value, str) else None for value in out["reason"]]
     return out
 
 
