@@ -594,3 +594,126 @@ funder_release_cells = Table(
     Column("required_width", Float, nullable=False, server_default="0"),
 )
 Index("ix_funder_release_cells_release_id", funder_release_cells.c.release_id)
+
+# ----------------------------------------------------------- content rescan and moderation (issue 3)
+
+# A post has at most one open moderation case: the database enforces it (a partial unique index,
+# portable to SQLite and PostgreSQL), so two scans or a scan and a report never open two.
+Index(
+    "uq_moderation_cases_open_post",
+    moderation_cases.c.post_id,
+    unique=True,
+    sqlite_where=moderation_cases.c.status == "open",
+    postgresql_where=moderation_cases.c.status == "open",
+)
+
+# Each scan that looked at posts: what it scanned with and how much. Counts only.
+content_scans = Table(
+    "content_scans",
+    metadata,
+    _id(),
+    Column("kind", String(20), nullable=False),  # full | incremental | added_terms | recheck
+    Column("list_version", Integer, ForeignKey("keyword_lists.version"), nullable=False),
+    Column("status", String(20), nullable=False),  # running | completed
+    Column("terms", Integer, nullable=False),
+    Column("workers", Integer, nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("posts_scanned", Integer, nullable=False, server_default="0"),
+    Column("characters_scanned", BigInteger, nullable=False, server_default="0"),
+    Column("hits_found", Integer, nullable=False, server_default="0"),
+    Column("run_id", String(64)),
+)
+
+# Every hit: where (post, field, offsets in the original text), which term, found by which scan, and
+# what the moderation queue did with it. Never the text itself.
+scan_hits = Table(
+    "scan_hits",
+    metadata,
+    _id(),
+    Column("scan_id", Id, ForeignKey("content_scans.id"), nullable=False),
+    Column("post_id", Id, ForeignKey("posts.id"), nullable=False),
+    Column("field", String(20), nullable=False),  # title | body | link_domain | attachment
+    Column("source_id", Id, nullable=False),  # the post's id, or the attachment's for a file name
+    Column("term_id", Id, ForeignKey("keyword_terms.id"), nullable=False),
+    Column("list_version", Integer, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("action", String(20), nullable=False),  # hold | alert
+    Column("start_offset", Integer, nullable=False),
+    Column("end_offset", Integer, nullable=False),
+    Column("found_at", DateTime, nullable=False),
+    Column("applied_at", DateTime),  # taken into the moderation queue
+    Column("case_id", Id, ForeignKey("moderation_cases.id")),
+    Column("cleared_at", DateTime),
+    Column("cleared_reason", String(20)),  # withdrawn | allow_listed | edited
+    Column("cleared_in_version", Integer),
+    UniqueConstraint("post_id", "field", "source_id", "term_id", "start_offset", name="uq_scan_hits_place"),
+)
+Index("ix_scan_hits_case_id", scan_hits.c.case_id)
+Index("ix_scan_hits_term_id", scan_hits.c.term_id)
+Index("ix_scan_hits_applied_at", scan_hits.c.applied_at)
+Index("ix_scan_hits_scan_id", scan_hits.c.scan_id)
+
+# The reports (members' and trusted flaggers') each case collects; a report is in one case.
+moderation_case_reports = Table(
+    "moderation_case_reports",
+    metadata,
+    Column("report_id", Id, ForeignKey("content_reports.id"), primary_key=True, autoincrement=False),
+    Column("case_id", Id, ForeignKey("moderation_cases.id"), nullable=False),
+    Column("linked_at", DateTime, nullable=False),
+)
+Index("ix_moderation_case_reports_case_id", moderation_case_reports.c.case_id)
+
+# The history of every decision on a case: a moderator's, an appeal's, a complaint's, a list change's.
+moderation_decisions = Table(
+    "moderation_decisions",
+    metadata,
+    _id(),
+    Column("case_id", Id, ForeignKey("moderation_cases.id"), nullable=False),
+    Column("action", String(20), nullable=False),  # remove | restore | close
+    Column("origin", String(20), nullable=False),  # moderator | appeal | complaint | list_change
+    Column("reason", Text, nullable=False),  # shown to the author
+    Column("decided_at", DateTime, nullable=False),
+    Column("decided_by", String(100), nullable=False),
+)
+Index("ix_moderation_decisions_case_id", moderation_decisions.c.case_id)
+
+# Appeals of a removal: their own queue, with their own due time.
+moderation_appeals = Table(
+    "moderation_appeals",
+    metadata,
+    _id(),
+    Column("case_id", Id, ForeignKey("moderation_cases.id"), nullable=False),
+    _account_fk("appellant_account_id"),
+    Column("grounds", Text),
+    Column("status", String(20), nullable=False),  # open | upheld | rejected
+    Column("received_at", DateTime, nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("decided_by", String(100)),
+    Column("decision_reason", Text),
+)
+Index("ix_moderation_appeals_case_id", moderation_appeals.c.case_id)
+Index("ix_moderation_appeals_appellant_account_id", moderation_appeals.c.appellant_account_id)
+Index("ix_moderation_appeals_status_due_at", moderation_appeals.c.status, moderation_appeals.c.due_at)
+
+# Complaints that the automated filter was wrong about a post (a false positive): a separate queue.
+filter_complaints = Table(
+    "filter_complaints",
+    metadata,
+    _id(),
+    Column("post_id", Id, ForeignKey("posts.id"), nullable=False),
+    Column("case_id", Id, ForeignKey("moderation_cases.id")),
+    _account_fk("complainant_account_id"),
+    Column("details", Text),
+    Column("status", String(20), nullable=False),  # open | upheld | rejected
+    Column("received_at", DateTime, nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("decided_by", String(100)),
+    Column("decision_reason", Text),
+)
+Index("ix_filter_complaints_post_id", filter_complaints.c.post_id)
+Index("ix_filter_complaints_case_id", filter_complaints.c.case_id)
+Index("ix_filter_complaints_complainant_account_id", filter_complaints.c.complainant_account_id)
+Index("ix_filter_complaints_status_due_at", filter_complaints.c.status, filter_complaints.c.due_at)

@@ -1,0 +1,615 @@
+"""Text normalisation for keyword matching: resists evasion, and maps every normalised character back to
+its place in the original text.
+
+The normal form of a text is built in five steps. Terms go through exactly the same steps, so a term
+matches the text however either was written.
+
+1. Fold, character by character: every kind of apostrophe becomes "'" (a term written with one also
+   matches without it: "don't" matches "dont"); white space and control characters become a space;
+   every other character is
+   decomposed (Unicode NFKD, which also maps fullwidth, circled and mathematical alphanumeric letters to
+   plain ones), case-folded, stripped of combining marks and of invisible format characters (zero-width
+   spaces and joiners, soft hyphens, Unicode category Cf), then lookalike letters (Cyrillic, Greek,
+   Armenian, enclosed) are mapped to the Latin letter they imitate and digits to the letter they stand
+   for (0 o, 1 i, 3 e, 4 a, 5 s, 7 t, 8 b).
+2. Symbols that stand for letters (@ a, $ s, ! i, | i, € e) are replaced when the next character that is
+   not such a symbol is a letter or digit: "sc@m" and "$cam" are read as "scam", but "scam!" keeps its
+   exclamation mark.
+3. Repeated characters are collapsed ("scaaaam" -> "scam"); each normalised character remembers how many
+   characters it stands for, so a term with a double letter ("kill") needs at least a double letter in
+   the text, and "kilogram" is not a "kill".
+4. Letters split by spaces or punctuation are joined: three or more single letters or digits, each
+   separated from the next by one to three other characters ("s c a m", "s.c.a.m", "s - c - a - m"),
+   become one word; a word boundary is remembered between each of them.
+5. Step 3 again, where joining brought equal letters together.
+
+`normalise()` is the reference implementation: it keeps, for every normalised character, the start and end
+offsets (Python string indices, end exclusive) of the original characters it stands for. `normalise_batch()`
+computes the same normal form for a whole chunk of texts at once with numpy, without the offsets; the
+scanner uses it to find candidate texts quickly and then calls `normalise()` only on those. A test checks
+that both produce the same text for random and adversarial input.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+
+APOSTROPHES = "'`\u00b4\u2018\u2019\u201b\u02b9\u02bb\u02bc\u02bd\u2032\uff07"
+"""Every one of them folds to "'"."""
+
+INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180e")
+"""Invisible characters that are not in Unicode category Cf (fillers, blank braille); removed."""
+
+HOMOGLYPHS: dict[str, str] = {
+    # Cyrillic (lower case: folding comes first)
+    "а": "a", "в": "b", "г": "r", "д": "d", "е": "e", "ё": "e", "з": "3", "и": "u", "і": "i", "ї": "i",
+    "й": "u", "к": "k", "л": "n", "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c", "т": "t",
+    "у": "y", "ф": "f", "х": "x", "ц": "u", "ч": "4", "ш": "w", "щ": "w", "ъ": "b", "ь": "b", "ѕ": "s",
+    "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ү": "y", "ҫ": "c", "ѡ": "w", "ѵ": "v",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "ζ": "z", "η": "n", "θ": "o", "ι": "i", "κ": "k",
+    "λ": "a", "μ": "u", "ν": "v", "ξ": "e", "ο": "o", "π": "n", "ρ": "p", "σ": "o", "ς": "c", "τ": "t",
+    "υ": "u", "φ": "f", "χ": "x", "ψ": "w", "ω": "w", "ϲ": "c", "ϳ": "j", "ϐ": "b", "ϱ": "p", "ϑ": "o",
+    # Armenian
+    "ա": "w", "հ": "h", "ո": "n", "ս": "u", "ց": "g", "զ": "q", "օ": "o",
+    # Latin letters without a decomposition
+    "ı": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g", "ɩ": "i", "ɪ": "i", "ʀ": "r", "ʏ": "y", "ø": "o", "đ": "d",
+    "ħ": "h", "ł": "l", "ŧ": "t", "ƀ": "b", "ɓ": "b", "ƈ": "c", "ɗ": "d", "ƒ": "f", "ɠ": "g", "ɦ": "h",
+    "ƙ": "k", "ɱ": "m", "ɲ": "n", "ƥ": "p", "ʠ": "q", "ɽ": "r", "ʂ": "s", "ƭ": "t", "ʋ": "v", "ⱳ": "w",
+    "ƴ": "y", "ȥ": "z", "æ": "ae", "œ": "oe", "ß": "ss", "þ": "p", "ð": "d",
+}  # fmt: skip
+"""Lookalike letters and the Latin letter they imitate (applied after case folding)."""
+
+# Negative circled and squared capital letters have no decomposition; map them by arithmetic.
+for _block_start in (0x1F150, 0x1F170):
+    for _offset in range(26):
+        HOMOGLYPHS[chr(_block_start + _offset)] = chr(ord("a") + _offset)
+
+DIGITS: dict[str, str] = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
+"""Digits that stand for letters, replaced everywhere (terms are normalised the same way)."""
+
+SYMBOLS: dict[str, str] = {"@": "a", "$": "s", "!": "i", "|": "i", "€": "e"}
+"""Symbols that stand for letters, replaced only when a letter or digit follows (step 2)."""
+
+MARK = "\x01"
+"""In a marked view, every character that is not a letter or digit (and every separator)."""
+
+SEPARATOR = "\x00"
+"""Between texts in a batch. No text's normal form contains it (control characters fold to a space)."""
+
+_MAX_JOIN_GAP = 4  # single letters at most 4 apart: 1 to 3 characters between them
+
+
+def _fold_char_uncached(ch: str) -> str:
+    if ch in APOSTROPHES:
+        return "'"
+    if ch.isspace() or unicodedata.category(ch) == "Cc":
+        return " "
+    if ch in INVISIBLE:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", ch).casefold()).casefold()
+    out: list[str] = []
+    for c in decomposed:
+        if c in INVISIBLE:
+            continue
+        if c in APOSTROPHES:
+            out.append("'")
+            continue
+        if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+            continue
+        if c.isspace() or unicodedata.category(c) == "Cc":
+            out.append(" ")
+            continue
+        mapped = HOMOGLYPHS.get(c, c)
+        out.append("".join(DIGITS.get(m, m) for m in mapped))
+    return "".join(out)
+
+
+class _FoldTable(dict[int, str]):
+    """Code point -> folded text, computed on first use; usable directly by `str.translate`."""
+
+    def __init__(self, keep_separator: bool = False) -> None:
+        super().__init__()
+        self._keep_separator = keep_separator
+
+    def __missing__(self, code: int) -> str:
+        value = SEPARATOR if self._keep_separator and code == 0 else _fold_char_uncached(chr(code))
+        self[code] = value
+        return value
+
+
+FOLD = _FoldTable()
+"""Step 1 as a `str.translate` table."""
+
+_BATCH_FOLD = _FoldTable(keep_separator=True)
+
+
+def fold(text: str) -> str:
+    """Step 1 only: the text folded character by character."""
+    return text.translate(FOLD)
+
+
+# ------------------------------------------------------------------------------------ the reference
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A text's normal form, with the way back to the original text."""
+
+    text: str
+    starts: Sequence[int]
+    """For each normalised character, the offset of the first original character it stands for."""
+    ends: Sequence[int]
+    """For each normalised character, the offset just after the last original character it stands for."""
+    runs: Sequence[int]
+    """For each normalised character, how many folded characters it stands for (repeats collapsed)."""
+    joins: frozenset[int] = field(default_factory=frozenset)
+    """Positions between joined letters: word boundaries that the normalised text does not show."""
+
+    @property
+    def marked(self) -> str:
+        """The text as in a batch's marked view (see BatchGroup.marked)."""
+        return MARK + "".join(c if c.isalnum() else MARK for c in self.text) + MARK
+
+    def is_boundary(self, position: int) -> bool:
+        """Whether a word may start or end at `position` (between text[position-1] and text[position])."""
+        text = self.text
+        if position <= 0 or position >= len(text):
+            return True
+        if not (text[position - 1].isalnum() and text[position].isalnum()):
+            return True
+        return position in self.joins
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original offsets (start, end exclusive) of normalised characters start..end-1."""
+        return self.starts[start], self.ends[end - 1]
+
+
+def _symbols_in_place(chars: list[str]) -> None:
+    count = len(chars)
+    for index, char in enumerate(chars):
+        if char in SYMBOLS:
+            after = index + 1
+            while after < count and chars[after] in SYMBOLS:
+                after += 1
+            if after < count and chars[after].isalnum():
+                chars[index] = SYMBOLS[char]
+
+
+def _collapse_and_join(
+    chars: Sequence[str], origins: Sequence[int]
+) -> tuple[list[str], list[int], list[int], list[int], set[int]]:
+    """Steps 3 to 5 on folded characters with their original offsets.
+
+    Returns the normalised characters, their original starts, ends and run lengths, and the positions
+    between joined letters.
+    """
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    runs: list[int] = []
+    previous = None
+    for index, char in enumerate(chars):
+        origin = origins[index]
+        if char == previous:
+            runs[-1] += 1
+            ends[-1] = max(ends[-1], origin + 1)
+            continue
+        out.append(char)
+        starts.append(origin)
+        ends.append(origin + 1)
+        runs.append(1)
+        previous = char
+
+    # Step 4: chains of three or more single letters, each 2 to 4 positions after the previous one.
+    count = len(out)
+    alnum = [c.isalnum() for c in out]
+    singles = [
+        i
+        for i in range(count)
+        if alnum[i] and (i == 0 or not alnum[i - 1]) and (i == count - 1 or not alnum[i + 1])
+    ]
+    delete: set[int] = set()
+    joined: list[int] = []
+    chain: list[int] = singles[:1]
+    for position in [*singles[1:], None]:
+        if position is not None and 2 <= position - chain[-1] <= _MAX_JOIN_GAP:
+            chain.append(position)
+            continue
+        if len(chain) >= 3:
+            for left, right in zip(chain, chain[1:], strict=False):
+                delete.update(range(left + 1, right))
+                joined.append(right)
+        chain = [position] if position is not None else []
+    if not delete:
+        return out, starts, ends, runs, set()
+
+    # Step 5: equal letters brought together by joining collapse into the letter before them.
+    joined_set = set(joined)
+    kept: list[int] = []
+    for index in range(count):
+        if index in delete:
+            continue
+        if index in joined_set and kept and out[kept[-1]] == out[index]:
+            last = kept[-1]
+            runs[last] += runs[index]
+            ends[last] = max(ends[last], ends[index])
+            continue
+        kept.append(index)
+    new_index = {old: new for new, old in enumerate(kept)}
+    return (
+        [out[i] for i in kept],
+        [starts[i] for i in kept],
+        [ends[i] for i in kept],
+        [runs[i] for i in kept],
+        {new_index[p] for p in joined_set if p in new_index},
+    )
+
+
+def _fold_with_origins(text: str) -> tuple[list[str], list[int]]:
+    folded = text.translate(FOLD)
+    if len(folded) == len(text) and text.isascii():
+        # ASCII: exactly one folded character per original character.
+        return list(folded), list(range(len(text)))
+    chars: list[str] = []
+    origins: list[int] = []
+    for index, ch in enumerate(text):
+        for c in FOLD[ord(ch)]:
+            chars.append(c)
+            origins.append(index)
+    return chars, origins
+
+
+def normalise_reference(text: str) -> Normalised:
+    """The normal form of `text`, with offsets back into it: the plain reference implementation, one
+    character at a time (`normalise` computes the same with numpy)."""
+    chars, origins = _fold_with_origins(text)
+    _symbols_in_place(chars)
+    out, starts, ends, runs, joins = _collapse_and_join(chars, origins)
+    return Normalised("".join(out), tuple(starts), tuple(ends), tuple(runs), frozenset(joins))
+
+
+def term_forms(term: str, max_l_variants: int = 3) -> list[tuple[str, tuple[int, ...]]]:
+    """The normalised keys and run lengths under which a term is matched, one per spelling variant.
+
+    The first form is the term itself. A "1" in a text may stand for an "l" as well as an "i" ("ki11");
+    the text side reads it as "i", so a term with an "l" is also matched with that "l" read as "i" (every
+    combination for up to `max_l_variants` letters "l", otherwise none or all of them). A term written
+    with an apostrophe also matches without it ("don't" matches "dont").
+    """
+    chars, origins = _fold_with_origins(term)
+    _symbols_in_place(chars)
+    spellings = [(chars, origins)]
+    if "'" in chars:
+        kept = [i for i, c in enumerate(chars) if c != "'"]
+        spellings.append(([chars[i] for i in kept], [origins[i] for i in kept]))
+    forms: list[tuple[str, tuple[int, ...]]] = []
+    seen: set[tuple[str, tuple[int, ...]]] = set()
+    for spelling, spelling_origins in spellings:
+        l_positions = [i for i, c in enumerate(spelling) if c == "l"]
+        if len(l_positions) <= max_l_variants:
+            subsets = [
+                [p for bit, p in enumerate(l_positions) if mask >> bit & 1]
+                for mask in range(1 << len(l_positions))
+            ]
+        else:
+            subsets = [[], l_positions]
+        for subset in subsets:
+            variant = list(spelling)
+            for position in subset:
+                variant[position] = "i"
+            out, _starts, _ends, runs, _joins = _collapse_and_join(variant, spelling_origins)
+            form = ("".join(out), tuple(runs))
+            if form[0] and form not in seen:
+                seen.add(form)
+                forms.append(form)
+    return forms
+
+
+def canonical(key: str, runs: Sequence[int]) -> str:
+    """A readable form of a normalised key with its run lengths ("kil", (1, 1, 2)) -> "kill"."""
+    return "".join(char * run for char, run in zip(key, runs, strict=True))
+
+
+# ------------------------------------------------------------------------------------- the batch form
+
+@dataclass(frozen=True)
+class BatchGroup:
+    """Normalised texts of a batch, joined by SEPARATOR, with the index of each text in the batch."""
+
+    text: str
+    marked: str
+    """MARK + the text with every character but letters and digits replaced by MARK + MARK: a term whose
+    key is written the same way, with MARK before and after where it needs a word boundary, matches
+    there only at word boundaries (texts with joined letters excepted: see `joined`)."""
+    docs: np.ndarray
+    """Index in the batch of each text of the group, in order."""
+    starts: np.ndarray
+    """Start of each text in `text`, plus len(text) + 1 at the end (so text i is starts[i]:starts[i+1]-1)."""
+    joined: np.ndarray
+    """True for texts with joined letters (word boundaries the marked view does not show)."""
+
+    def doc_text(self, position: int) -> str:
+        """The normalised text of the group's `position`-th text."""
+        return self.text[self.starts[position] : self.starts[position + 1] - 1]
+
+
+_ASCII_TABLE = bytes(0 if b == 0 else ord(FOLD[b]) for b in range(128)) + bytes(range(128, 256))
+# 256-byte tables for bytes.translate, several times faster than indexing a numpy lookup table.
+_ASCII_ALNUM = bytes(1 if b < 128 and chr(b).isalnum() else 0 for b in range(256))
+_ASCII_SYMBOL = bytes(1 if b < 128 and chr(b) in SYMBOLS else 0 for b in range(256))
+_ASCII_MARKED = bytes(b if b < 128 and chr(b).isalnum() else 1 for b in range(256))
+_ASCII_SYMBOL_TARGET = np.array(
+    [ord(SYMBOLS[chr(b)]) if b < 128 and chr(b) in SYMBOLS else b for b in range(256)], dtype=np.uint8
+)
+_SYMBOL_CODES = np.array(sorted(ord(s) for s in SYMBOLS), dtype=np.uint32)
+_SYMBOL_TARGETS = np.array([ord(SYMBOLS[chr(c)]) for c in _SYMBOL_CODES], dtype=np.uint32)
+
+
+@cache
+def _is_alnum_code(code: int) -> bool:
+    return chr(code).isalnum()
+
+
+def _alnum_mask(codes: np.ndarray) -> np.ndarray:
+    if codes.dtype == np.uint8:
+        return np.frombuffer(codes.tobytes().translate(_ASCII_ALNUM), dtype=bool)
+    if codes.size == 0:
+        return np.zeros(0, dtype=bool)
+    unique, inverse = np.unique(codes, return_inverse=True)
+    flags = np.fromiter((_is_alnum_code(c) for c in unique.tolist()), dtype=bool, count=unique.size)
+    return flags[inverse]
+
+
+def _symbol_mask(codes: np.ndarray) -> np.ndarray:
+    if codes.dtype == np.uint8:
+        return np.frombuffer(codes.tobytes().translate(_ASCII_SYMBOL), dtype=bool)
+    return np.isin(codes, _SYMBOL_CODES)
+
+
+def _replace_symbols(codes: np.ndarray) -> np.ndarray:
+    """Step 2 on an array of folded code points (SEPARATOR is neither a symbol nor a letter)."""
+    is_symbol = _symbol_mask(codes)
+    positions = np.flatnonzero(is_symbol)
+    if positions.size == 0:
+        return codes
+    size = codes.size
+    after = positions + 1
+    while True:
+        inside = after < size
+        more = np.zeros(after.size, dtype=bool)
+        more[inside] = is_symbol[after[inside]]
+        if not more.any():
+            break
+        after[more] += 1
+    replace = after < size
+    replace[replace] = _alnum_mask(codes[after[replace]])
+    targets = positions[replace]
+    if targets.size == 0:
+        return codes
+    codes = codes.copy()
+    if codes.dtype == np.uint8:
+        codes[targets] = _ASCII_SYMBOL_TARGET[codes[targets]]
+    else:
+        codes[targets] = _SYMBOL_TARGETS[np.searchsorted(_SYMBOL_CODES, codes[targets])]
+    return codes
+
+
+def _collapse(codes: np.ndarray, adjacent_separators: bool = True) -> np.ndarray:
+    """Step 3 without run lengths. Separators are never collapsed (needed only where two can be adjacent:
+    a text whose fold is empty)."""
+    keep = np.empty(codes.size, dtype=bool)
+    if codes.size:
+        keep[0] = True
+        np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+        if adjacent_separators:
+            keep |= codes == 0
+    return codes[keep]
+
+
+def _join(codes: np.ndarray, alnum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps 4 and 5 on collapsed codes (texts separated by 0). Returns the codes, their alnum mask and
+    the numbers of the texts in which letters were joined."""
+    single = alnum.copy()
+    single[1:] &= ~alnum[:-1]
+    single[:-1] &= ~alnum[1:]
+    singles = np.flatnonzero(single)
+    no_joins = np.zeros(0, dtype=np.int64)
+    if singles.size < 3:
+        return codes, alnum, no_joins
+    gaps = np.diff(singles)
+    linked = (gaps >= 2) & (gaps <= _MAX_JOIN_GAP)
+    if linked.sum() < 2:
+        return codes, alnum, no_joins
+    # Never across texts: no separator between the two letters.
+    for k in np.flatnonzero(linked).tolist():
+        if (codes[singles[k] + 1 : singles[k + 1]] == 0).any():
+            linked[k] = False
+    # Chains: runs of at least two consecutive links (three letters or more).
+    edges = np.diff(np.concatenate(([0], linked.astype(np.int8), [0])))
+    run_starts = np.flatnonzero(edges == 1)
+    run_ends = np.flatnonzero(edges == -1)
+    long_runs = (run_ends - run_starts) >= 2
+    if not long_runs.any():
+        return codes, alnum, no_joins
+    delete = np.zeros(codes.size, dtype=bool)
+    joined: list[int] = []
+    for run_start, run_end in zip(run_starts[long_runs].tolist(), run_ends[long_runs].tolist(), strict=True):
+        for k in range(run_start, run_end):
+            left, right = int(singles[k]), int(singles[k + 1])
+            delete[left + 1 : right] = True
+            joined.append(right)
+            if codes[right] == codes[left]:
+                delete[right] = True
+    separators = np.flatnonzero(codes == 0)
+    docs_with_joins = np.unique(np.searchsorted(separators, np.asarray(joined, dtype=np.int64)))
+    keep = ~delete
+    return codes[keep], alnum[keep], docs_with_joins
+
+
+def _decode(codes: np.ndarray) -> str:
+    if codes.dtype == np.uint8:
+        return codes.tobytes().decode("ascii")
+    return codes.astype("<u4").tobytes().decode("utf-32-le")
+
+
+def _group(folded: np.ndarray, docs: list[int]) -> BatchGroup:
+    is_ascii = folded.dtype == np.uint8
+    # ASCII texts fold one to one and none is empty, so no two separators are adjacent.
+    codes = _collapse(_replace_symbols(folded), adjacent_separators=not is_ascii)
+    codes, alnum, docs_with_joins = _join(codes, _alnum_mask(codes))
+    separators = np.flatnonzero(codes == 0)
+    starts = np.concatenate(([0], separators + 1, [codes.size + 1])).astype(np.int64)
+    joined = np.zeros(len(docs), dtype=bool)
+    joined[docs_with_joins] = True
+    if is_ascii:
+        raw = codes.tobytes()
+        text = raw.decode("ascii")
+        marked = raw.translate(_ASCII_MARKED).decode("ascii")
+    else:
+        text = _decode(codes)
+        marked = _decode(np.where(alnum, codes, np.asarray(1, dtype=codes.dtype)))
+    return BatchGroup(
+        text=text,
+        marked=MARK + marked + MARK,
+        docs=np.asarray(docs, dtype=np.int64),
+        starts=starts,
+        joined=joined,
+    )
+
+
+def normalise_batch(texts: Sequence[str]) -> list[BatchGroup]:
+    """The normal form of many texts at once (no offsets): ASCII texts in one group, the others in another.
+
+    Equal, text for text, to `normalise(t).text`. A text holding SEPARATOR is normalised on its own.
+    """
+    ascii_docs: list[int] = []
+    other_docs: list[int] = []
+    odd_docs: list[int] = []
+    for index, text in enumerate(texts):
+        if not text or SEPARATOR in text:
+            odd_docs.append(index)
+        elif text.isascii():
+            ascii_docs.append(index)
+        else:
+            other_docs.append(index)
+    groups: list[BatchGroup] = []
+    if ascii_docs:
+        joined = SEPARATOR.join([texts[i] for i in ascii_docs]).encode("ascii")
+        groups.append(_group(np.frombuffer(joined.translate(_ASCII_TABLE), dtype=np.uint8), ascii_docs))
+    if other_docs:
+        folded = SEPARATOR.join([texts[i] for i in other_docs]).translate(_BATCH_FOLD)
+        codes = np.frombuffer(folded.encode("utf-32-le"), dtype="<u4").astype(np.uint32)
+        groups.append(_group(codes, other_docs))
+    for index in odd_docs:
+        reference = normalise(texts[index])
+        marked = "".join(c if c.isalnum() else MARK for c in reference.text)
+        groups.append(
+            BatchGroup(
+                text=reference.text,
+                marked=MARK + marked + MARK,
+                docs=np.asarray([index], dtype=np.int64),
+                starts=np.asarray([0, len(reference.text) + 1], dtype=np.int64),
+                joined=np.asarray([bool(reference.joins)], dtype=bool),
+            )
+        )
+    return groups
+
+
+def marked_key(key: str, needs_start: bool, needs_end: bool) -> str:
+    """A normalised key written as in a group's marked view, with the word boundaries it needs."""
+    marked = "".join(c if c.isalnum() else MARK for c in key)
+    if needs_start and key[:1].isalnum():
+        marked = MARK + marked
+    if needs_end and key[-1:].isalnum():
+        marked = marked + MARK
+    return marked
+
+
+_SINGLE_ASCII_TABLE = bytes(ord(FOLD[b]) for b in range(128)) + bytes(range(128, 256))
+
+
+def normalise(text: str) -> Normalised:
+    """The normal form of `text`, with offsets back into it (numpy; equal to normalise_reference)."""
+    if not text:
+        return Normalised("", (), (), (), frozenset())
+    if text.isascii():
+        codes = np.frombuffer(text.encode("ascii").translate(_SINGLE_ASCII_TABLE), dtype=np.uint8)
+        origins = np.arange(codes.size, dtype=np.int64)
+    else:
+        pieces = [FOLD[ord(ch)] for ch in text]
+        lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        origins = np.repeat(np.arange(len(pieces), dtype=np.int64), lengths)
+        codes = np.frombuffer("".join(pieces).encode("utf-32-le"), dtype="<u4").astype(np.uint32)
+        if codes.size == 0:
+            return Normalised("", (), (), (), frozenset())
+    codes = _replace_symbols(codes)
+    size = codes.size
+    first = np.empty(size, dtype=bool)
+    first[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=first[1:])
+    run_starts = np.flatnonzero(first)
+    run_ends = np.append(run_starts[1:], size)
+    collapsed = codes[run_starts]
+    starts = origins[run_starts]
+    ends = origins[run_ends - 1] + 1
+    runs = run_ends - run_starts
+    alnum = _alnum_mask(collapsed)
+    joins: frozenset[int] = frozenset()
+    deleted, joined = _join_plan(collapsed, alnum)
+    if joined:
+        runs = runs.copy()
+        ends = ends.copy()
+        for left, right in joined:
+            if collapsed[right] == collapsed[left]:
+                # Merge into the kept letter before it (a chain "a.a.a" merges into the first "a").
+                target = left
+                while deleted[target]:
+                    target = _previous_kept(deleted, target)
+                runs[target] += runs[right]
+                ends[target] = max(ends[target], ends[right])
+                deleted[right] = True
+        keep = ~deleted
+        new_index = np.cumsum(keep) - 1
+        joins = frozenset(int(new_index[right]) for _left, right in joined if keep[right])
+        collapsed, starts, ends, runs = collapsed[keep], starts[keep], ends[keep], runs[keep]
+    return Normalised(_decode(collapsed), starts.tolist(), ends.tolist(), runs.tolist(), joins)
+
+
+def _previous_kept(deleted: np.ndarray, position: int) -> int:
+    position -= 1
+    while position > 0 and deleted[position]:
+        position -= 1
+    return position
+
+
+def _join_plan(codes: np.ndarray, alnum: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Step 4 for one text: which characters joining deletes, and the joined (left, right) letters."""
+    deleted = np.zeros(codes.size, dtype=bool)
+    single = alnum.copy()
+    single[1:] &= ~alnum[:-1]
+    single[:-1] &= ~alnum[1:]
+    singles = np.flatnonzero(single)
+    if singles.size < 3:
+        return deleted, []
+    gaps = np.diff(singles)
+    linked = (gaps >= 2) & (gaps <= _MAX_JOIN_GAP)
+    if linked.sum() < 2:
+        return deleted, []
+    edges = np.diff(np.concatenate(([0], linked.astype(np.int8), [0])))
+    run_starts = np.flatnonzero(edges == 1)
+    run_ends = np.flatnonzero(edges == -1)
+    joined: list[tuple[int, int]] = []
+    for run_start, run_end in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
+        if run_end - run_start < 2:
+            continue
+        for k in range(run_start, run_end):
+            left, right = int(singles[k]), int(singles[k + 1])
+            deleted[left + 1 : right] = True
+            joined.append((left, right))
+    return deleted, joined
