@@ -478,6 +478,9 @@ class RowSets:
     unlink: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
     owners: dict[tuple[str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
     linked_by: dict[tuple[str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
+    # anonymise_row on a row kept for a regulatory rule (strategy retain): the rule's time is over, so the
+    # row keeps nothing personal, not only what the map clears at a subject's erasure (issue 5)
+    expire: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     def add_own(self, table: str, row_id: int, items: Iterable[int]) -> None:
         self.own[table].setdefault(row_id, set()).update(items)
@@ -705,6 +708,14 @@ def _execute_actions(
                     .values({c: bindparam(f"p_{c}") for c in pseudonymised})
                 )
                 conn.execute(statement, params)
+            expired = sorted(rows.expire.get(name, set()) - deleted)
+            expire_columns = _expiry_columns(name) if expired else {}
+            if expire_columns:
+                statement = (
+                    update(table).where(key.in_(bindparam("ids", expanding=True))).values(expire_columns)
+                )
+                for chunk in _chunks(expired):
+                    conn.execute(statement, {"ids": chunk})
             label = "retained" if spec.strategy == "retain" else "anonymised"
             counts[name][label] = counts[name].get(label, 0) + len(reduced)
         if deleted:
@@ -713,6 +724,19 @@ def _execute_actions(
                 conn.execute(removal, {"ids": chunk})
             counts[name]["deleted"] = counts[name].get("deleted", 0) + len(deleted)
     return {name: dict(value) for name, value in counts.items()}
+
+
+def _expiry_columns(name: str) -> dict[str, None]:
+    """Every nullable personal column of a table but its key: what a retained row loses when the
+    regulatory rule that kept it ends (the accounting facts, required columns, stay)."""
+    from tasks.personal_data import table_map
+
+    entry = table_map(name)
+    return {
+        column: None
+        for column in entry.personal_columns
+        if column in entry.nullable_columns and column not in entry.key
+    }
 
 
 def _item_counts(
@@ -774,6 +798,8 @@ def erase_items(
         else:
             rows.owners[(item.subject_table, item.subject_row_id)].add(item.id)
             rows.reduce[item.subject_table].add(item.subject_row_id)
+            if emap.tables[item.subject_table].strategy == "retain":
+                rows.expire[item.subject_table].add(item.subject_row_id)
     if delete_seeds:
         _find_row_descendants(conn, emap, rows, delete_seeds)
     _plan_actions(conn, emap, rows)
