@@ -188,7 +188,13 @@ def test_holds_bookings_and_open_sars_defer_and_verify_accepts_them(db_url: str,
         register_request(conn, "access", "asks@example.org", received_on=TODAY - timedelta(days=3))
     sweep = Sweep.for_today(today=TODAY)
     before = verify_retention(sweep)
-    assert before.overdue == 5 and not before.compliant
+    # overdue and unprotected: the free account, its response, and the booked person's old response
+    assert before.overdue == 3 and before.protected == 5 and not before.compliant
+    assert {(r.rule, r.row_id) for r in before.records} == {
+        ("inactive_accounts", free),
+        ("survey_responses", free_response),
+        ("survey_responses", booked_response),
+    }
     outcome = run_sweep(sweep)
     assert outcome.report is not None
     lines = {line.rule: line for line in outcome.report.lines}
@@ -207,7 +213,7 @@ def test_holds_bookings_and_open_sars_defer_and_verify_accepts_them(db_url: str,
     assert not _exists(engine, accounts, free) and not _exists(engine, survey_responses, free_response)
     after = outcome.verify
     assert after is not None and after.compliant and after.overdue == 0
-    assert after.protected == 4  # held: account, response, application; blocked: booked and asking accounts
+    assert after.protected == 5  # held: account, response, application; blocked: booked and asking accounts
     # verify leaves nothing behind
     with engine.connect() as conn:
         kinds = set(conn.execute(select(plans.c.kind)).scalars())
