@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from html import escape
-from itertools import count
 from typing import TYPE_CHECKING
 
 from tasks.disclosure import TOTAL, VALUE
@@ -102,14 +101,12 @@ def table_html(table: PublishedTable) -> str:
     )
 
 
-_CHART_IDS = count(1)
-
-
-def bar_chart(title: str, items: list[tuple[str, float | None]], unit: str, decimals: int = 0) -> str:
+def bar_chart(
+    chart_id: int, title: str, items: list[tuple[str, float | None]], unit: str, decimals: int = 0
+) -> str:
     """A horizontal bar chart as inline SVG; a suppressed value is a hatched stub marked [c]."""
     if not items:
         return ""
-    chart_id = next(_CHART_IDS)
     label_width, bar_area, value_width = 300, 440, 90
     bar, gap, top = 18, 7, 8
     width = label_width + bar_area + value_width
@@ -151,7 +148,7 @@ def bar_chart(title: str, items: list[tuple[str, float | None]], unit: str, deci
     return "".join(parts)
 
 
-def _chart_for(table: PublishedTable) -> str:
+def _chart_for(table: PublishedTable, chart_id: int) -> str:
     """One chart per table: the categories of a one-way table, the row totals of a two-way one."""
     if table.two_way:
         column = TOTAL if TOTAL in table.columns else None
@@ -170,7 +167,7 @@ def _chart_for(table: PublishedTable) -> str:
             continue
         items.append((table.display_row(row), cell.shown if cell.status == "published" else None))
     title = f"{table.title}: {what}"
-    return f"<figure>{bar_chart(title, items, table.unit, table.decimals)}<figcaption class=muted>{escape(what.capitalize())}</figcaption></figure>"
+    return f"<figure>{bar_chart(chart_id, title, items, table.unit, table.decimals)}<figcaption class=muted>{escape(what.capitalize())}</figcaption></figure>"
 
 
 def _key_figures(release: FunderRelease) -> str:
@@ -246,7 +243,7 @@ def render_report(release: FunderRelease) -> str:
     period = release.period
     sections = []
     toc = []
-    for table in release.tables:
+    for chart_id, table in enumerate(release.tables, start=1):
         anchor = f"table-{table.name.replace('_', '-')}"
         toc.append(f'<li><a href="#{anchor}">{escape(table.title)}</a></li>')
         carried = (
@@ -262,7 +259,7 @@ def render_report(release: FunderRelease) -> str:
         )
         sections.append(
             f'<section id="{anchor}"><h2>{escape(table.title)}</h2><p>{escape(table.description)}</p>'
-            f"{carried}{_chart_for(table)}{table_html(table)}{marked}</section>"
+            f"{carried}{_chart_for(table, chart_id)}{table_html(table)}{marked}</section>"
         )
     toc.append('<li><a href="#method">How these figures protect people</a></li>')
     created = release.created_at.date().isoformat()

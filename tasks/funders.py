@@ -1089,7 +1089,7 @@ def table_rows(table: PublishedTable, period: str) -> list[dict[str, Any]]:
                 "column": table.display_column(cell.column),
                 "measure": measure,
                 "unit": unit,
-                "value": cell.shown if cell.status == "published" else None,
+                "value": cell.shown,  # None when suppressed (the contract checks it is)
                 "status": cell.status,
                 "is_total": cell.is_total,
             }
