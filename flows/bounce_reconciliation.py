@@ -22,7 +22,10 @@ from tasks.plans import PlanNeedsApproval, seek_approval
 
 @flow(name="bounce_reconciliation", log_prints=False)
 def bounce_reconciliation(
-    paths: list[str] | None = None, apply: bool = True, approval_timeout_hours: float = 24.0
+    paths: list[str] | None = None,
+    apply: bool = True,
+    pause_for_approval: bool = True,
+    approval_timeout_hours: float = 24.0,
 ) -> dict[str, Any]:
     """Reconcile the email provider's bounce, complaint and delivery reports with the accounts.
 
@@ -36,6 +39,7 @@ def bounce_reconciliation(
        Prefect server the run pauses for the DPO's decision, otherwise it stops and names the plan);
     5. apply it (unless `apply` is false: a dry run) and publish the report (artifact
        `bounce-reconciliation`).
+    `pause_for_approval` false (the nightly batch) stops instead of pausing, so the jobs after it run.
     Returns counts and ids only.
     """
     logger = get_run_logger()
@@ -51,8 +55,12 @@ def bounce_reconciliation(
         if run.planned is not None and run.planned.plan_id is not None and check is not None:
             plan_id = run.planned.plan_id
             if check.needs_approval:
-                run.approval = seek_approval(
-                    plan_id, check.guard.explain(), timeout_seconds=int(approval_timeout_hours * 3600)
+                run.approval = (
+                    seek_approval(
+                        plan_id, check.guard.explain(), timeout_seconds=int(approval_timeout_hours * 3600)
+                    )
+                    if pause_for_approval
+                    else "stopped"
                 )
                 if run.approval == "stopped":
                     run.message = str(PlanNeedsApproval(plan_id, check.guard.explain()))

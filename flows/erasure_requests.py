@@ -26,6 +26,7 @@ def erasure_requests(
     received: date | None = None,
     identity_verified: bool = False,
     apply: bool = True,
+    pause_for_approval: bool = True,
     approval_timeout_hours: float = 24.0,
 ) -> dict[str, Any]:
     """Process the erasure requests of the register (the same as `steward erasure request` + `run`).
@@ -36,6 +37,7 @@ def erasure_requests(
     access request defers the request with the reason; the guard pauses a large plan for the DPO on a
     Prefect server, or stops it), applies it and completes the requests. Deferred requests complete on
     the first run after the block ends (the nightly run processes them). Artifact `erasure-requests`.
+    `pause_for_approval` false (the nightly batch) stops instead of pausing, so the jobs after it run.
     """
     logger = get_run_logger()
     new_request = register_erasure_request_task(email, account_id, received, identity_verified)
@@ -43,7 +45,11 @@ def erasure_requests(
     if run.plan_id is not None and run.check is not None:
         if run.check.needs_approval:
             why = run.check.guard.explain()
-            run.approval = seek_approval(run.plan_id, why, timeout_seconds=int(approval_timeout_hours * 3600))
+            run.approval = (
+                seek_approval(run.plan_id, why, timeout_seconds=int(approval_timeout_hours * 3600))
+                if pause_for_approval
+                else "stopped"
+            )
             if run.approval == "stopped":
                 logger.warning(str(PlanNeedsApproval(run.plan_id, why)))
         else:

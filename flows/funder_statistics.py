@@ -11,12 +11,16 @@ from tasks.funders import FunderReleaseFailed, funders_to_release_task, release_
 
 
 @flow(name="funder_statistics", log_prints=False)
-def funder_statistics(funder: str | None = None, period: str = "previous-quarter") -> dict[str, Any]:
+def funder_statistics(
+    funder: str | None = None, period: str = "previous-quarter", raise_on_failure: bool = True
+) -> dict[str, Any]:
     """Compile, protect, audit and deliver the statistics of one funder (or every known funder).
 
     `period` is a quarter (2026-Q3), a year (2026), `previous-quarter` or `previous-year`. A release
     already delivered is left alone. A release whose disclosure audit or output contract fails is not
-    delivered; the run fails after the other funders, naming the exposed cells or broken rules.
+    delivered; the run fails after the other funders, naming the exposed cells or broken rules
+    (with `raise_on_failure=False`, as in the nightly batch, the failures are logged and reported in
+    the artifact and the result, and the run goes on).
     """
     logger = get_run_logger()
     outcomes: list[dict[str, Any]] = []
@@ -27,6 +31,7 @@ def funder_statistics(funder: str | None = None, period: str = "previous-quarter
             outcomes.append(state.result())
         else:
             failures.append(f"{name}: {state.message}")
+            logger.error("funder statistics for %s %s not delivered: %s", name, period, state.message)
     logger.info("funder statistics: %d release(s) done, %d failed", len(outcomes), len(failures))
     rows = [
         (o["funder"], o["period"], o["outcome"], o["tables"], o["suppressed_cells"], o["cells"])

@@ -885,6 +885,7 @@ def seek_approval(plan_id: int, why: str, *, timeout_seconds: int = 86_400) -> s
     decision = pause_flow_run(
         wait_for_input=model.with_initial_data(description=description, approve=False, approver=""),
         timeout=timeout_seconds,
+        poll_interval=5,
         key=f"plan-{plan_id}",
     )
     with get_engine().begin() as conn:

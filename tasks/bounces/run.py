@@ -49,7 +49,9 @@ def ingest_inbox(
 ) -> list[FileResult]:
     """Ingest the given files and folders (default: the inbox folder), each new file once."""
     targets: list[Path] = []
-    for raw in paths or [inbox_folder()]:
+    if not paths:
+        targets = inbox_files(inbox_folder())  # an inbox not created yet holds no file
+    for raw in paths or []:
         path = Path(raw)
         targets += inbox_files(path) if path.is_dir() else [path]
     return [ingest_file(path, engine=engine) for path in targets]
