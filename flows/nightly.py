@@ -27,8 +27,9 @@ def nightly() -> dict[str, Any]:
     # A plan past the guard stops (not pauses) here, so the jobs after it still run.
     results["bounce_reconciliation"] = bounce_reconciliation(pause_for_approval=False)
     results["erasure_requests"] = erasure_requests(pause_for_approval=False)  # deferred ones complete
-    results["bounce_reconciliation"] = bounce_reconciliation()
-    results["erasure_requests"] = erasure_requests()  # deferred requests complete once unblocked
+    # A plan past the guard stops (not pauses) here, so the jobs after it still run.
+    results["bounce_reconciliation"] = bounce_reconciliation(pause_for_approval=False)
+    results["erasure_requests"] = erasure_requests(pause_for_approval=False)  # deferred ones complete
     # Every funder's release for the quarter just ended (a no-op once delivered); a failed release is
     # reported in the artifact funder-statistics and does not stop the jobs after it.
     results["funder_statistics"] = funder_statistics(raise_on_failure=False)

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import yaml
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import BigInteger, Connection, Date, DateTime, bindparam, func, select
+from sqlalchemy import BigInteger, Connection, Date, DateTime, String, bindparam, func, select
 
 from steward.errors import ConfigurationError
 from steward.progress import ProgressCallback, no_progress
@@ -522,34 +522,89 @@ class Sweep:
         }
 
 
-def _plan_items(conn: Connection, sweep: Sweep, progress: ProgressCallback) -> Iterator[Any]:
-    from tasks.plans import PlanItem
+def _insert_due_items(
+    conn: Connection, plan_id: int, rule: RetentionRule, sweep: Sweep, skip_planned: bool
+) -> int:
+    """INSERT ... SELECT the rule's due rows into the plan as pending items; returns how many.
 
+    Set-based, so a first sweep of millions of rows neither round-trips them through Python nor holds
+    them in memory. `skip_planned`: leave out rows an earlier rule already planned with this action.
+    """
+    from sqlalchemy import insert
+
+    from tasks.schema import plan_items
+
+    rows = _rule_rows(rule, conn)
+    constants = {
+        "plan_id": bindparam("p_plan_id", plan_id, type_=BigInteger()),
+        "subject_table": bindparam("p_subject_table", rule.table, type_=String()),
+        "action": bindparam("p_action", rule.action, type_=String()),
+        "rule": bindparam("p_rule", rule.id, type_=String()),
+        "reason": bindparam("p_reason", sweep.reason(rule), type_=String()),
+        "status": bindparam("p_status", "pending", type_=String()),
+    }
+    columns = [
+        "plan_id",
+        "account_id",
+        "subject_table",
+        "subject_row_id",
+        "action",
+        "rule",
+        "reason",
+        "status",
+    ]
+    source = select(
+        constants["plan_id"],
+        rows.c.account_id,
+        constants["subject_table"],
+        rows.c.row_id,
+        constants["action"],
+        constants["rule"],
+        constants["reason"],
+        constants["status"],
+    )
+    if skip_planned:
+        planned = select(plan_items.c.subject_row_id).where(
+            plan_items.c.plan_id == plan_id,
+            plan_items.c.subject_table == rule.table,
+            plan_items.c.action == rule.action,
+        )
+        source = source.where(rows.c.row_id.not_in(planned))
+    statement = insert(plan_items).from_select(columns, source)
+    params = {"cutoff": rule.cutoff_param(sweep.cutoffs[rule.id]), **rule.parameters}
+    return int(conn.execute(statement, params).rowcount or 0)
+
+
+def _create_plan(
+    conn: Connection, sweep: Sweep, kind: str, progress: ProgressCallback
+) -> tuple[int, dict[str, int]]:
+    from tasks.audit import write_audit
+    from tasks.erasure import validate_item_targets
+    from tasks.plans import create_plan
+
+    validate_item_targets({(rule.table, rule.action) for rule in sweep.rules.rules})
+    # The plan is created empty through the engine, then filled set-based (plan_items as agreed).
+    plan_id = create_plan(conn, kind, [], summary={**sweep.summary(), "items": "added per rule, set-based"})
+    counts: dict[str, int] = {}
+    seen: set[tuple[str, str]] = set()
     for rule in sweep.rules.rules:
-        reason = sweep.reason(rule)
-        for chunk in due_rows(conn, rule, sweep.cutoffs[rule.id]):
-            for row_id, account_id, _anchor in chunk:
-                yield PlanItem(
-                    subject_table=rule.table,
-                    subject_row_id=int(row_id),
-                    action=rule.action,  # type: ignore[arg-type]
-                    rule=rule.id,
-                    reason=reason,
-                    account_id=int(account_id) if account_id is not None else None,
-                )
-            progress(len(chunk))
+        target = (rule.table, rule.action)
+        counts[rule.id] = _insert_due_items(conn, plan_id, rule, sweep, skip_planned=target in seen)
+        seen.add(target)
+        progress(counts[rule.id])
+    write_audit(conn, "retention_planned", plan_id=plan_id, detail={"kind": kind, "items_by_rule": counts})
+    return plan_id, counts
 
 
 def plan_retention(conn: Connection, sweep: Sweep, progress: ProgressCallback | None = None) -> int:
     """Write a retention plan (status draft) of every due row of every rule; returns its id.
 
     A row due under several rules with the same action is planned once, under the first rule of the
-    file (an account due as never signed in and as inactive is recorded as never signed in).
+    file (an account due as never signed in and as inactive is recorded as never signed in). Writes
+    the audit record `retention_planned` with the items per rule.
     """
-    from tasks.plans import create_plan
-
-    items = _plan_items(conn, sweep, progress or no_progress)
-    return create_plan(conn, PLAN_KIND, items, summary=sweep.summary())
+    plan_id, _counts = _create_plan(conn, sweep, PLAN_KIND, progress or no_progress)
+    return plan_id
 
 
 def check_retention_plan(conn: Connection, plan_id: int, today: date | None = None) -> Any:
@@ -853,14 +908,13 @@ def verify_retention(
     per rule (the counts are always complete).
     """
     from tasks.db import get_engine
-    from tasks.plans import REASON_HOLD, create_plan, plan_summary
+    from tasks.plans import REASON_HOLD, plan_summary
 
     engine = engine or get_engine()
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            items = _plan_items(conn, sweep, progress or no_progress)
-            plan_id = create_plan(conn, VERIFY_KIND, items, summary=sweep.summary())
+            plan_id, _counts = _create_plan(conn, sweep, VERIFY_KIND, progress or no_progress)
             check_retention_plan(conn, plan_id, today=sweep.today)
             counts: dict[str, dict[str, int]] = {rule.id: {} for rule in sweep.rules.rules}
             for row in plan_summary(conn, plan_id)["rows"]:
