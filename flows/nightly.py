@@ -7,9 +7,7 @@ from typing import Any
 from prefect import flow
 
 from flows.bounce_reconciliation import bounce_reconciliation
-from flows.bounce_reconciliation import bounce_reconciliation
 from flows.data_quality import data_quality
-from flows.erasure_requests import erasure_requests
 from flows.erasure_requests import erasure_requests
 from flows.funder_statistics import funder_statistics
 from flows.subject_access import subject_access_demo_sample
@@ -24,9 +22,6 @@ def nightly() -> dict[str, Any]:
     """
     results: dict[str, Any] = {"data_quality": data_quality()}
     # The jobs, in order (each issue adds its line here).
-    # A plan past the guard stops (not pauses) here, so the jobs after it still run.
-    results["bounce_reconciliation"] = bounce_reconciliation(pause_for_approval=False)
-    results["erasure_requests"] = erasure_requests(pause_for_approval=False)  # deferred ones complete
     # A plan past the guard stops (not pauses) here, so the jobs after it still run.
     results["bounce_reconciliation"] = bounce_reconciliation(pause_for_approval=False)
     results["erasure_requests"] = erasure_requests(pause_for_approval=False)  # deferred ones complete
