@@ -188,7 +188,7 @@ def bounce_report(run: BounceRun) -> str:
             markdown_table(["failed rules", "rows"], [[r, f"{n:,}"] for r, n in reasons.most_common()])
         )
         lines.append("First lines (see `steward bounces report` for all):")
-        lines += [f"- {f.file_name}, {line}" for f, line in quarantined[:20]]
+        lines.append("\n".join(f"- {f.file_name}, {line}" for f, line in quarantined[:20]))
     lines.append("## Accounts")
     newly = (
         ", ".join(f"{reason}: {n:,}" for reason, n in sorted(reconcile.newly_undeliverable.items())) or "none"
