@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow
 
 from flows.bounce_reconciliation import bounce_reconciliation
+from flows.content_rescan import content_rescan
 from flows.data_quality import data_quality
 from flows.erasure_requests import erasure_requests
 from flows.funder_statistics import funder_statistics
@@ -22,6 +23,7 @@ def nightly() -> dict[str, Any]:
     """
     results: dict[str, Any] = {"data_quality": data_quality()}
     # The jobs, in order (each issue adds its line here).
+    results["content_rescan"] = content_rescan()
     # A plan past the guard stops (not pauses) here, so the jobs after it still run.
     results["bounce_reconciliation"] = bounce_reconciliation(pause_for_approval=False)
     results["erasure_requests"] = erasure_requests(pause_for_approval=False)  # deferred ones complete

@@ -168,6 +168,45 @@ class Settings(BaseSettings):
         "who agreed to research sharing are included).",
     )
 
+    # content rescan and moderation (docs/content-rescan.md)
+    keyword_categories: list[str] = Field(
+        default=["terrorism", "csea", "hate", "violence", "fraud", "organisation"],
+        description="The categories a keyword list may use: terrorism, child sexual exploitation and "
+        "abuse (csea), hate, violence, fraud, and the organisation's own rules. As JSON in the "
+        'environment: STEWARD_KEYWORD_CATEGORIES=\'["terrorism", ...]\'.',
+    )
+    keyword_max_length: int = Field(
+        default=100, ge=2, le=200, description="The longest keyword term accepted, in characters."
+    )
+    keyword_list_bootstrap: Path | None = Field(
+        default=PROJECT_ROOT / "demo" / "keywords.csv",
+        description="A keyword list the content-rescan flow imports when the database holds none yet (a "
+        "fresh demo database). Set it to an empty value in production, where the list is imported with "
+        "`steward keywords import`.",
+    )
+    allow_list_bootstrap: Path | None = Field(
+        default=PROJECT_ROOT / "demo" / "allowlist.csv",
+        description="The allow-list imported with keyword_list_bootstrap.",
+    )
+    moderation_working_days: int = Field(
+        default=3,
+        ge=1,
+        description="A moderation case (and an appeal or a filter complaint) is due at the end of this "
+        "many business days after the day it was opened (Europe/London dates, England and Wales bank "
+        "holidays skipped).",
+    )
+    content_scan_workers: int = Field(
+        default=0,
+        ge=0,
+        description="Processes that scan posts in parallel (0: one per CPU). Each reads its own range of "
+        "post ids after the keyword automaton is built.",
+    )
+    content_parallel_min_posts: int = Field(
+        default=20_000,
+        ge=1,
+        description="Scans of fewer posts than this run in one process (starting workers costs more).",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

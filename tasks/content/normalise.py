@@ -318,6 +318,7 @@ def canonical(key: str, runs: Sequence[int]) -> str:
 
 # ------------------------------------------------------------------------------------- the batch form
 
+
 @dataclass(frozen=True)
 class BatchGroup:
     """Normalised texts of a batch, joined by SEPARATOR, with the index of each text in the batch."""

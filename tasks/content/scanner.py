@@ -1,0 +1,597 @@
+"""The content scanner: which posts to read with which terms, reading them in chunks (in parallel worker
+processes for big scans), and writing the hits.
+
+A scan catches up with two things, kept in `scan_state`: the posts (a watermark on posts.updated_at, id)
+and the keyword list (the version last scanned with). `plan_scan` turns them into steps:
+
+- `full`: every post with the whole list (the first scan; or after allow-listed words were withdrawn,
+  when matches they used to suppress become hits);
+- `added_terms`: every post with only the terms the new list versions added (and the allow-list);
+- `recheck`: the posts with hits in force, with the whole list, after allow-listed words were added: a
+  hit an allow-listed word now covers is cleared;
+- `incremental`: the posts new or edited since the watermark (or given an attachment), with the whole
+  list: hits no longer in an edited post are cleared.
+
+Terms withdrawn by the new versions clear their hits first (`clear_withdrawn_hits`). Hits are written
+once per place (post, field, source, term, start offset): a re-run finds them already there and changes
+nothing. The watermark moves only when the whole run has finished (`finish_scan`), so a crash at any
+point leaves a state the next run completes.
+
+Only ids, offsets and counts leave this module: never a post's text.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, DateTime, Integer, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from steward.errors import StewardError
+from steward.progress import ProgressCallback, no_progress
+from steward.settings import get_settings
+from tasks.calendar import utc_now
+from tasks.content.keywords import added_and_withdrawn, current_version, terms_in_version
+from tasks.content.matcher import Document, Hit, Matcher, Term, scan_documents
+from tasks.db import dispose_engines, get_engine, sql
+from tasks.schema import content_scans, scan_hits, scan_state
+
+SCANNER = "content"
+"""This scanner's row in scan_state."""
+
+_EARLIEST = datetime(1900, 1, 1)
+
+
+class ScanError(StewardError):
+    """A scan could not complete (a worker failed); nothing after its last written chunk was lost."""
+
+
+@dataclass(frozen=True)
+class ScanStep:
+    kind: str  # full | added_terms | recheck | incremental
+    term_ids: tuple[int, ...]
+    clear_missing: str | None = None
+    """Reason to clear hits in force that the step no longer finds (steps with the whole list only)."""
+
+
+@dataclass
+class ScanPlan:
+    version: int | None
+    previous_version: int | None
+    watermark: tuple[datetime | None, int | None]
+    through: tuple[datetime, int] | None
+    added: list[Term] = field(default_factory=list)
+    withdrawn: list[Term] = field(default_factory=list)
+    steps: list[ScanStep] = field(default_factory=list)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.steps and not self.withdrawn and self.version == self.previous_version
+
+
+@dataclass
+class StepResult:
+    kind: str
+    scan_id: int | None
+    terms: int
+    workers: int = 1
+    posts: int = 0
+    documents: int = 0
+    characters: int = 0
+    new_hits: int = 0
+    reactivated: int = 0
+    cleared: int = 0
+    seconds: float = 0.0
+
+    def add(self, counts: dict[str, int]) -> None:
+        self.posts += counts["posts"]
+        self.documents += counts["documents"]
+        self.characters += counts["characters"]
+        self.new_hits += counts["new_hits"]
+        self.reactivated += counts["reactivated"]
+        self.cleared += counts["cleared"]
+
+
+# ------------------------------------------------------------------------------------------ the plan
+
+
+def _typed(name: str, conn: Connection, **types: Any) -> Any:
+    """sql/<name>.sql with typed bound parameters (datetimes are stored as text on SQLite)."""
+    statement = sql(name, conn)
+    params = [
+        bindparam(key, expanding=True) if value == "expanding" else bindparam(key, type_=value)
+        for key, value in types.items()
+    ]
+    return statement.bindparams(*params)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def read_state(conn: Connection) -> Any:
+    return conn.execute(select(scan_state).where(scan_state.c.scanner == SCANNER)).first()
+
+
+def plan_scan(conn: Connection) -> ScanPlan:
+    """What this run must scan, with which terms, to catch up with the posts and the keyword list."""
+    version = current_version(conn)
+    state = read_state(conn)
+    previous = state.list_version if state is not None else None
+    watermark = (state.watermark_at, state.watermark_id) if state is not None else (None, None)
+    newest = conn.execute(sql("content__newest_post", conn).columns(updated_at=DateTime, id=Integer)).first()
+    through = (_as_datetime(newest.updated_at), int(newest.id)) if newest is not None else None
+    plan = ScanPlan(version, previous, watermark, through)  # type: ignore[arg-type]
+    if version is None:
+        return plan
+    everything = tuple(term.id for term in terms_in_version(conn, version))
+    if watermark[0] is None:
+        if through is not None:
+            plan.steps.append(ScanStep("full", everything))
+        return plan
+    if previous != version:
+        added, withdrawn = added_and_withdrawn(conn, previous, version)
+        plan.added, plan.withdrawn = added, withdrawn
+        allow_added = any(t.is_allow for t in added)
+        if any(t.is_allow for t in withdrawn):
+            # Matches that withdrawn allow-listed words suppressed become hits: everything again.
+            plan.steps.append(ScanStep("full", everything, "allow_listed" if allow_added else None))
+        else:
+            blocking_added = [t.id for t in added if not t.is_allow]
+            if blocking_added:
+                allow_words = [t.id for t in terms_in_version(conn, version) if t.is_allow]
+                plan.steps.append(ScanStep("added_terms", tuple(blocking_added + allow_words)))
+            if allow_added:
+                plan.steps.append(ScanStep("recheck", everything, "allow_listed"))
+    if through is not None and (watermark[0], watermark[1]) != through:
+        plan.steps.append(ScanStep("incremental", everything, "edited"))
+    return plan
+
+
+def clear_withdrawn_hits(conn: Connection, plan: ScanPlan) -> int:
+    """Clear the hits in force of the terms the new list versions withdrew (reason `withdrawn`)."""
+    withdrawn = [t.id for t in plan.withdrawn if not t.is_allow]
+    if not withdrawn or plan.version is None:
+        return 0
+    result = conn.execute(
+        update(scan_hits)
+        .where(scan_hits.c.term_id.in_(withdrawn), scan_hits.c.cleared_at.is_(None))
+        .values(cleared_at=utc_now(), cleared_reason="withdrawn", cleared_in_version=plan.version)
+    )
+    return int(result.rowcount or 0)
+
+
+def finish_scan(conn: Connection, plan: ScanPlan) -> None:
+    """Move the watermark and the list version scanned with: the run is complete."""
+    if plan.version is None:
+        return
+    watermark_at, watermark_id = plan.watermark
+    if plan.through is not None:
+        watermark_at, watermark_id = plan.through
+    values = {
+        "watermark_at": watermark_at,
+        "watermark_id": watermark_id,
+        "list_version": plan.version,
+        "updated_at": utc_now(),
+    }
+    state = read_state(conn)
+    if state is None:
+        conn.execute(insert(scan_state), [{"scanner": SCANNER, **values}])
+    elif (state.watermark_at, state.watermark_id, state.list_version) != (
+        watermark_at,
+        watermark_id,
+        plan.version,
+    ):
+        conn.execute(update(scan_state).where(scan_state.c.scanner == SCANNER).values(**values))
+
+
+# ------------------------------------------------------------------------------------- the workers
+
+
+@dataclass
+class _Context:
+    """What a worker needs; set before forking, so each worker inherits it (the automaton is not copied
+    until a page is written to)."""
+
+    url: str
+    matcher: Matcher
+    scan_id: int
+    version: int
+    clear_missing: str | None
+    chunk_rows: int
+    dialect: str
+
+
+_CONTEXT: _Context | None = None
+
+
+def _zero() -> dict[str, int]:
+    return {"posts": 0, "documents": 0, "characters": 0, "new_hits": 0, "reactivated": 0, "cleared": 0}
+
+
+def _documents(rows: Sequence[Any], attachments: Sequence[Any]) -> list[Document]:
+    documents: list[Document] = []
+    for row in rows:
+        post_id = int(row.id)
+        if row.title:
+            documents.append(Document(post_id, "title", post_id, row.title))
+        if row.body:
+            documents.append(Document(post_id, "body", post_id, row.body))
+    for attachment in attachments:
+        if attachment.file_name:
+            documents.append(
+                Document(int(attachment.post_id), "attachment", int(attachment.id), attachment.file_name)
+            )
+    return documents
+
+
+def _insert_hits(conn: Connection, dialect: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql.insert(scan_hits).on_conflict_do_nothing(constraint="uq_scan_hits_place")
+    elif dialect == "sqlite":
+        statement = sqlite.insert(scan_hits).on_conflict_do_nothing()
+    else:  # pragma: no cover - the two dialects steward supports
+        statement = insert(scan_hits)
+    conn.execute(statement, rows)
+
+
+def write_chunk_hits(
+    conn: Connection,
+    ctx: _Context,
+    post_ids: Sequence[int],
+    hits: Sequence[Hit],
+    *,
+    first_id: int | None = None,
+    last_id: int | None = None,
+) -> dict[str, int]:
+    """Write the hits found in a chunk of posts, in one transaction: new places inserted in one
+    statement, places found again after being cleared brought back, and (for whole-list steps) places
+    no longer found cleared."""
+    counts = {"new_hits": 0, "reactivated": 0, "cleared": 0}
+    if not hits and ctx.clear_missing is None:
+        return counts
+    query = select(scan_hits.c.id, scan_hits.c.post_id, scan_hits.c.field, scan_hits.c.source_id,
+                   scan_hits.c.term_id, scan_hits.c.start_offset, scan_hits.c.cleared_at)  # fmt: skip
+    if first_id is not None and last_id is not None:
+        query = query.where(scan_hits.c.post_id >= first_id, scan_hits.c.post_id <= last_id)
+    else:
+        query = query.where(scan_hits.c.post_id.in_(list(post_ids)))
+    existing = {
+        (int(r.post_id), r.field, int(r.source_id), int(r.term_id), int(r.start_offset)): (
+            int(r.id),
+            r.cleared_at,
+        )
+        for r in conn.execute(query)
+    }
+    found_at = utc_now()
+    new_rows: list[dict[str, Any]] = []
+    reactivate: list[int] = []
+    found_keys: set[tuple[int, str, int, int, int]] = set()
+    for hit in hits:
+        key = hit.key
+        if key in found_keys:
+            continue
+        found_keys.add(key)
+        known = existing.get(key)
+        if known is None:
+            new_rows.append(
+                {
+                    "scan_id": ctx.scan_id,
+                    "post_id": hit.post_id,
+                    "field": hit.field,
+                    "source_id": hit.source_id,
+                    "term_id": hit.term_id,
+                    "list_version": ctx.version,
+                    "category": hit.category,
+                    "action": hit.action,
+                    "start_offset": hit.start_offset,
+                    "end_offset": hit.end_offset,
+                    "found_at": found_at,
+                    "applied_at": None,
+                    "case_id": None,
+                    "cleared_at": None,
+                    "cleared_reason": None,
+                    "cleared_in_version": None,
+                }
+            )
+        elif known[1] is not None:
+            reactivate.append(known[0])
+    _insert_hits(conn, ctx.dialect, new_rows)
+    counts["new_hits"] = len(new_rows)
+    if reactivate:
+        conn.execute(
+            update(scan_hits)
+            .where(scan_hits.c.id.in_(reactivate))
+            .values(
+                cleared_at=None,
+                cleared_reason=None,
+                cleared_in_version=None,
+                applied_at=None,
+                case_id=None,
+                scan_id=ctx.scan_id,
+                list_version=ctx.version,
+                found_at=found_at,
+            )
+        )
+        counts["reactivated"] = len(reactivate)
+    if ctx.clear_missing is not None:
+        scanned = set(post_ids)
+        gone = [
+            hit_id
+            for key, (hit_id, cleared_at) in existing.items()
+            if cleared_at is None and key[0] in scanned and key not in found_keys
+        ]
+        if gone:
+            conn.execute(
+                update(scan_hits)
+                .where(scan_hits.c.id.in_(gone))
+                .values(cleared_at=found_at, cleared_reason=ctx.clear_missing, cleared_in_version=ctx.version)
+            )
+        counts["cleared"] = len(gone)
+    return counts
+
+
+def _scan_chunk(
+    ctx: _Context, rows: Sequence[Any], attachments: Sequence[Any], by_range: bool
+) -> dict[str, int]:
+    documents = _documents(rows, attachments)
+    hits = scan_documents(ctx.matcher, documents)
+    post_ids = [int(row.id) for row in rows]
+    counts = _zero()
+    counts["posts"] = len(rows)
+    counts["documents"] = len(documents)
+    counts["characters"] = sum(len(d.text) for d in documents)
+    engine = get_engine(ctx.url)
+    with engine.begin() as conn:
+        if by_range:
+            written = write_chunk_hits(conn, ctx, post_ids, hits, first_id=post_ids[0], last_id=post_ids[-1])
+        else:
+            written = write_chunk_hits(conn, ctx, post_ids, hits)
+    counts.update(written)
+    return counts
+
+
+def _chunks_of_range(
+    ctx: _Context, first_id: int, last_id: int
+) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
+    engine = get_engine(ctx.url)
+    after = first_id - 1
+    while after < last_id:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sql("content__posts_by_id_range", conn),
+                {"after_id": after, "last_id": last_id, "chunk_rows": ctx.chunk_rows},
+            ).all()
+            if not rows:
+                return
+            attachments = conn.execute(
+                sql("content__attachments_by_post_range", conn),
+                {"first_id": int(rows[0].id), "last_id": int(rows[-1].id)},
+            ).all()
+        yield rows, attachments
+        after = int(rows[-1].id)
+
+
+def _chunks_of_ids(ctx: _Context, post_ids: Sequence[int]) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
+    engine = get_engine(ctx.url)
+    for start in range(0, len(post_ids), ctx.chunk_rows):
+        chunk = list(post_ids[start : start + ctx.chunk_rows])
+        with engine.connect() as conn:
+            rows = conn.execute(
+                _typed("content__posts_by_ids", conn, post_ids="expanding"), {"post_ids": chunk}
+            ).all()
+            attachments = conn.execute(
+                _typed("content__attachments_by_post_ids", conn, post_ids="expanding"), {"post_ids": chunk}
+            ).all()
+        if rows:
+            yield rows, attachments
+
+
+Partition = tuple[str, Any]
+"""("range", (first_id, last_id)) or ("ids", [post ids])."""
+
+
+def _scan_partition(ctx: _Context, partition: Partition, progress: ProgressCallback) -> dict[str, int]:
+    total = _zero()
+    kind, value = partition
+    chunks = _chunks_of_range(ctx, *value) if kind == "range" else _chunks_of_ids(ctx, value)
+    for rows, attachments in chunks:
+        counts = _scan_chunk(ctx, rows, attachments, by_range=kind == "range")
+        for key, number in counts.items():
+            total[key] += number
+        progress(len(rows))
+    return total
+
+
+def _worker_main(number: int, partition: Partition, results: Any) -> None:
+    """A forked worker: fresh database connections, its own partition, counts (never text) back."""
+    try:
+        assert _CONTEXT is not None
+        dispose_engines()
+
+        def report(n: int) -> None:
+            results.put(("progress", number, n))
+
+        counts = _scan_partition(_CONTEXT, partition, report)
+        results.put(("done", number, counts))
+    except BaseException as error:  # reported to the parent, which raises ScanError
+        results.put(("error", number, f"{type(error).__name__} in worker {number}"))
+    finally:
+        dispose_engines()
+
+
+def _run_partitions(ctx: _Context, partitions: list[Partition], progress: ProgressCallback) -> dict[str, int]:
+    global _CONTEXT
+    if len(partitions) == 1:
+        return _scan_partition(ctx, partitions[0], progress)
+    # Fork after the automaton is built: each worker inherits it and opens its own connections.
+    dispose_engines()
+    _CONTEXT = ctx
+    mp = multiprocessing.get_context("fork")
+    results = mp.Queue()
+    workers = [
+        mp.Process(target=_worker_main, args=(n, p, results), daemon=True) for n, p in enumerate(partitions)
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        total = _zero()
+        pending = set(range(len(workers)))
+        errors: list[str] = []
+        while pending:
+            try:
+                kind, number, payload = results.get(timeout=1.0)
+            except queue.Empty:
+                for n in list(pending):
+                    if not workers[n].is_alive() and workers[n].exitcode not in (None, 0):
+                        errors.append(f"worker {n} stopped (exit code {workers[n].exitcode})")
+                        pending.discard(n)
+                continue
+            if kind == "progress":
+                progress(payload)
+            elif kind == "done":
+                for key, value in payload.items():
+                    total[key] += value
+                pending.discard(number)
+            else:
+                errors.append(payload)
+                pending.discard(number)
+        for worker in workers:
+            worker.join()
+        if errors:
+            raise ScanError("the scan did not complete: " + "; ".join(errors) + " (a re-run completes it)")
+        return total
+    finally:
+        _CONTEXT = None
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+
+
+def _worker_count(requested: int | None) -> int:
+    settings = get_settings()
+    count = requested if requested else settings.content_scan_workers
+    return max(1, count or (os.cpu_count() or 1))
+
+
+def _partitions(
+    conn: Connection, step: ScanStep, plan: ScanPlan, workers: int, min_parallel: int
+) -> tuple[list[Partition], int]:
+    """How a step's posts split between workers, and how many posts it reads."""
+    if step.kind in ("full", "added_terms"):
+        bounds = conn.execute(sql("content__post_id_bounds", conn)).first()
+        if bounds is None or bounds.posts == 0:
+            return [], 0
+        first, last, count = int(bounds.first_id), int(bounds.last_id), int(bounds.posts)
+        parts = workers if count >= min_parallel else 1
+        size = (last - first + 1 + parts - 1) // parts
+        ranges = [(first + i * size, min(last, first + (i + 1) * size - 1)) for i in range(parts)]
+        return [("range", r) for r in ranges if r[0] <= r[1]], count
+    if step.kind == "recheck":
+        ids = [int(r.id) for r in conn.execute(sql("content__posts_with_active_hits", conn))]
+    else:
+        after_at, after_id = plan.watermark
+        assert plan.through is not None
+        ids = [
+            int(r.id)
+            for r in conn.execute(
+                _typed(
+                    "content__changed_post_ids",
+                    conn,
+                    after_at=DateTime,
+                    through_at=DateTime,
+                ),
+                {
+                    "after_at": after_at or _EARLIEST,
+                    "after_id": after_id or 0,
+                    "through_at": plan.through[0],
+                    "through_id": plan.through[1],
+                },
+            )
+        ]
+    if not ids:
+        return [], 0
+    parts = workers if len(ids) >= min_parallel else 1
+    size = (len(ids) + parts - 1) // parts
+    return [("ids", ids[i : i + size]) for i in range(0, len(ids), size)], len(ids)
+
+
+def run_step(
+    url: str,
+    plan: ScanPlan,
+    step: ScanStep,
+    *,
+    workers: int | None = None,
+    min_parallel: int | None = None,
+    progress: ProgressCallback | None = None,
+    run_id: str | None = None,
+) -> StepResult:
+    """Run one step of a plan: read its posts in chunks (in parallel when there are enough), write hits."""
+    settings = get_settings()
+    progress = progress or no_progress
+    assert plan.version is not None
+    engine = get_engine(url)
+    wanted = set(step.term_ids)
+    with engine.begin() as conn:
+        terms = [t for t in terms_in_version(conn, plan.version) if t.id in wanted]
+        matcher = Matcher(terms)
+        result = StepResult(step.kind, None, sum(1 for t in terms if not t.is_allow))
+        if matcher.empty:
+            return result
+        partitions, _posts = _partitions(
+            conn,
+            step,
+            plan,
+            _worker_count(workers),
+            min_parallel if min_parallel is not None else settings.content_parallel_min_posts,
+        )
+        if not partitions:
+            return result
+        result.workers = len(partitions)
+        scan_id = conn.execute(
+            insert(content_scans).returning(content_scans.c.id),
+            [
+                {
+                    "kind": step.kind,
+                    "list_version": plan.version,
+                    "status": "running",
+                    "terms": result.terms,
+                    "workers": result.workers,
+                    "started_at": utc_now(),
+                    "run_id": run_id,
+                }
+            ],
+        ).scalar_one()
+        dialect = conn.dialect.name
+    result.scan_id = int(scan_id)
+    started = time.perf_counter()
+    ctx = _Context(
+        url, matcher, result.scan_id, plan.version, step.clear_missing, settings.chunk_size, dialect
+    )
+    result.add(_run_partitions(ctx, partitions, progress))
+    result.seconds = time.perf_counter() - started
+    with engine.begin() as conn:
+        conn.execute(
+            update(content_scans)
+            .where(content_scans.c.id == result.scan_id)
+            .values(
+                status="completed",
+                finished_at=utc_now(),
+                posts_scanned=result.posts,
+                characters_scanned=result.characters,
+                hits_found=result.new_hits + result.reactivated,
+            )
+        )
+    return result
