@@ -42,8 +42,13 @@ class CategoryText:
     retention: str
 
 
+ACRONYMS = {"cpd": "CPD", "dpo": "DPO", "sar": "SAR"}
+
+
 def _title(table: str) -> str:
-    return table.replace("_", " ").capitalize()
+    """`cpd_bookings` -> `CPD bookings`."""
+    words = [ACRONYMS.get(word, word) for word in table.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 def _retention_file() -> Path:

@@ -37,6 +37,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    UniqueConstraint,
     insert,
 )
 
@@ -174,11 +175,15 @@ def generate_people(
     staff = [f"Moderator staff{i:03d}x" for i in range(3)]
     population = Population(people, staff)
     reachable = {name for name, entry in entries.items() if reaches_people(entry)}
-    needed = set(reachable)
-    for name in reachable:
+    needed: set[str] = set()
+    pending = list(reachable)
+    while pending:  # the reachable tables and every table their foreign keys lead to
+        name = pending.pop()
+        if name in needed:
+            continue
+        needed.add(name)
         for column in metadata.tables[name].columns:
-            for fk in column.foreign_keys:
-                needed.add(fk.column.table.name)
+            pending.extend(fk.column.table.name for fk in column.foreign_keys)
     for table in _generation_order(entries, needed):
         entry = entries[table.name]
         if table.name in reachable:
@@ -213,10 +218,10 @@ def _generation_order(entries: Mapping[str, TableMap], needed: set[str]) -> list
     return [metadata.tables[name] for name in order]
 
 
-def _pick_fk(gen: _Generator, population: Population, column: Any, owner: Person) -> Any:
+def _pick_fk(gen: _Generator, population: Population, column: Any, owner: Person | None) -> Any:
     for fk in column.foreign_keys:
         target = fk.column.table.name
-        mine = population.rows.get(target, {}).get(owner.index)
+        mine = population.rows.get(target, {}).get(owner.index) if owner else None
         if mine and gen.rng.random() < 0.5:
             return gen.rng.choice(mine)
         anyone = [k for keys in population.rows.get(target, {}).values() for k in keys]
@@ -226,17 +231,36 @@ def _pick_fk(gen: _Generator, population: Population, column: Any, owner: Person
     return None
 
 
+def _unique_sets(table: Table, entry: TableMap) -> list[tuple[str, ...]]:
+    """The column sets the database keeps unique: the key, unique columns, constraints and indexes."""
+    sets = {tuple(entry.key)}
+    sets.update((column.name,) for column in table.columns if column.unique)
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            sets.add(tuple(column.name for column in constraint.columns))
+    for index in table.indexes:
+        if index.unique and len(index.columns):
+            sets.add(tuple(column.name for column in index.columns))
+    return sorted(sets)
+
+
+def _assigned_by_database(column: Any, entry: TableMap) -> bool:
+    return bool(column.primary_key and column.autoincrement is not False and len(entry.key) == 1)
+
+
 def _generate_orphans(gen: _Generator, table: Table, entry: TableMap, population: Population) -> None:
     rows = []
     for _ in range(2):
         row: dict[str, Any] = {}
         for column in table.columns:
-            if column.primary_key and column.autoincrement is not False and len(entry.key) == 1:
+            if _assigned_by_database(column, entry):
                 continue
             if column.foreign_keys:
-                row[column.name] = None
-                continue
-            row[column.name] = gen.value(table, entry, column, None, population.staff[0])
+                row[column.name] = _pick_fk(gen, population, column, None)
+            elif column.primary_key:
+                row[column.name] = gen._next()
+            else:
+                row[column.name] = gen.value(table, entry, column, None, population.staff[0])
         rows.append(row)
     population.orphans[table.name] = gen.insert(table, rows, entry.key[0])
 
@@ -262,6 +286,8 @@ def _generate_table(
     key = entry.key[0]
     key_is_link = any(link.column == key and link.kind in ("self", "account") for link in entry.links)
     population.rows.setdefault(table.name, {})
+    unique_sets = _unique_sets(table, entry)
+    used: dict[tuple[str, ...], set[tuple[Any, ...]]] = {columns: set() for columns in unique_sets}
     for person in people:
         variants = _variants(entry, table)
         count = 1 if key_is_link else max(per_table, len(variants))
@@ -291,7 +317,7 @@ def _generate_table(
                     row[link.column] = address
                 elif link.kind == "parent":
                     parents = population.rows.get(link.parent or "", {}).get(person.index) or []
-                    row[link.column] = gen.rng.choice(parents) if parents else None
+                    row[link.column] = parents[n % len(parents)] if parents else None
                 elif link.kind == "staff":
                     row[link.column] = staff
             if any(row.get(link.column) is None for link in entry.links if link.kind == "parent"):
@@ -300,10 +326,13 @@ def _generate_table(
             for column in table.columns:
                 if column.name in link_columns:
                     continue
-                if column.primary_key and column.autoincrement is not False and len(entry.key) == 1:
+                if _assigned_by_database(column, entry):
                     continue
                 if column.foreign_keys:
                     row[column.name] = _pick_fk(gen, population, column, person)
+                    continue
+                if column.primary_key:
+                    row[column.name] = gen._next()
                     continue
                 if (
                     _is_email_column(entry, column.name)
@@ -314,6 +343,15 @@ def _generate_table(
                 row[column.name] = gen.value(table, entry, column, owner, staff)
             if key in row and row[key] is None:
                 del row[key]
+            combinations = {
+                columns: tuple(row[column] for column in columns)
+                for columns in unique_sets
+                if all(row.get(column) is not None for column in columns)
+            }
+            if any(values in used[columns] for columns, values in combinations.items()):
+                continue  # a unique key we set (a parent's id) is taken: one row fewer
+            for columns, values in combinations.items():
+                used[columns].add(values)
             rows.append(row)
         keys = gen.insert(table, rows, key)
         population.rows[table.name][person.index] = keys
