@@ -38,6 +38,14 @@ def subject_access(
     The package goes to <output_dir>/sar/<request id>/; its password is printed once on standard
     output. The extract is checked against its contract before anything is written: a failure stops
     the run with the request still in progress, and a rerun completes it.
+
+    Args:
+        email: The requester's address (to register a new request).
+        account_id: Their account id, when known (to register a new request).
+        received: The date the request arrived (default today).
+        identity_verified: The DPO has checked the requester's identity.
+        request_id: A request already in the register (then the fields above are not needed).
+        keep_plain: Also leave the unencrypted files, owner-only, for the DPO to review.
     """
     if request_id is None:
         request_id = register_task(email, account_id, received, identity_verified)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import typer
 
@@ -22,6 +23,14 @@ def _date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ConfigurationError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+def _publish(view: Any) -> None:
+    """Record the request's progress in its report (the artifact's file; no personal data)."""
+    from tasks.subject_access.service import Progress, publish_progress
+
+    if view.kind == "access":
+        publish_progress(Progress(view=view))
 
 
 def _days_left(days: int) -> str:
@@ -80,6 +89,7 @@ def verify(
 
     with begin() as conn:
         checked = verify_identity(conn, request_id, _date(on, "--on"))
+    _publish(checked)
     typer.echo(
         f"request {request_id}: identity checked on {checked.identity_verified_on}, due {checked.due_on}"
     )
@@ -99,6 +109,7 @@ def extend(
 
     with begin() as conn:
         extended = extend_request(conn, request_id, reason)
+    _publish(extended)
     typer.echo(f"request {request_id}: extended, now due {extended.due_on}")
 
 
