@@ -982,17 +982,22 @@ def _overdue_records(
 
 @dataclass
 class SweepOutcome:
-    """What one sweep did: plans resumed, the new plan, what was applied, and the verdict."""
+    """What one sweep did: plans finished, the new plan (or those waiting), what was applied, the verdict."""
 
     today: date
     plan_id: int | None = None
     plan_status: str | None = None
     report: RetentionPlanReport | None = None
     resumed: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
     superseded: list[int] = field(default_factory=list)
     items_done: int = 0
     items_deferred: int = 0
     verify: VerifyReport | None = None
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.waiting) or self.plan_status == "awaiting_approval"
 
     def as_dict(self) -> dict[str, Any]:
         """Counts, ids and dates only (what a flow returns and `steward run` prints)."""
@@ -1001,6 +1006,7 @@ class SweepOutcome:
             "plan_id": self.plan_id,
             "plan_status": self.plan_status,
             "resumed_plans": self.resumed,
+            "waiting_plans": self.waiting,
             "superseded_plans": self.superseded,
             "items_done": self.items_done,
             "items_deferred": self.items_deferred,
@@ -1015,12 +1021,12 @@ class SweepOutcome:
 def resume_retention_plans(
     engine: Any, today: date | None = None, progress: ProgressCallback | None = None
 ) -> list[Any]:
-    """Finish the retention plans a previous run left: approved by the DPO, checked, or cut short.
+    """Finish the retention plans an earlier run left: approved by the DPO, checked, or cut short.
 
-    Each is re-checked (a hold placed since defers its items) and validated against its contract before
-    it is applied; applying only touches pending items, so nothing is done twice. Plans awaiting
-    approval are left for the DPO; plans never checked (a run killed after planning) are rejected, since
-    the fresh plan of this run covers them.
+    Each is re-checked (a hold placed since defers its items; a plan cut short mid-apply is re-checked
+    batch by batch as it is applied) and validated against its contract before it is applied; applying
+    only touches pending items, so nothing is done twice. Plans awaiting approval are left for the DPO;
+    a plan never checked (a run killed right after planning) is rejected: this run plans afresh.
     """
     from tasks.plans import apply_plan, open_plans, reject_plan
 
@@ -1043,14 +1049,22 @@ def resume_retention_plans(
     return results
 
 
-def supersede_waiting_plans(conn: Connection, newest_plan_id: int) -> list[int]:
-    """Reject older retention plans still awaiting approval: the newest plan replaces them for review."""
+def waiting_plans(conn: Connection) -> list[int]:
+    """Retention plans the guard stopped, waiting for the DPO: no new plan is made while one waits."""
+    from tasks.plans import open_plans
+
+    return [int(plan["id"]) for plan in open_plans(conn, PLAN_KIND) if plan["status"] == "awaiting_approval"]
+
+
+def supersede_unapplied_plans(conn: Connection, newest_plan_id: int) -> list[int]:
+    """After a dry run: reject the older retention plans nothing was applied from (draft, ready, awaiting
+    approval), so the newest dry run is the one to review and apply."""
     from tasks.plans import open_plans, reject_plan
 
     superseded = []
     for plan in open_plans(conn, PLAN_KIND):
         plan_id = int(plan["id"])
-        if plan_id != newest_plan_id and plan["status"] == "awaiting_approval":
+        if plan_id != newest_plan_id and plan["status"] in ("draft", "ready", "awaiting_approval"):
             reject_plan(conn, plan_id)
             superseded.append(plan_id)
     return superseded
@@ -1065,11 +1079,12 @@ def run_sweep(
     plan_progress: ProgressCallback | None = None,
     apply_progress: ProgressCallback | None = None,
 ) -> SweepOutcome:
-    """A whole sweep outside Prefect (the CLI): resume, plan, check, contract, apply, verify.
+    """A whole sweep outside Prefect (the CLI): finish earlier plans, plan, check, contract, apply, verify.
 
-    The `retention` flow runs the same steps as Prefect tasks. With `apply=False` it is the dry run:
-    the plan is written and checked (so it can be inspected and applied later) and nothing is deleted.
-    Raises PlanNeedsApproval when the guard stops the new plan (after the plan is summarised).
+    The `retention` flow runs the same steps as Prefect tasks. While a plan waits for the DPO's approval
+    no new plan is made (the waiting one is summarised instead). With `apply=False` it is the dry run:
+    the plan is written and checked (to be inspected, and applied by the next sweep), older unapplied
+    plans are superseded, nothing is deleted and nothing is verified.
     """
     from tasks.db import get_engine
     from tasks.plans import apply_plan
@@ -1081,21 +1096,27 @@ def run_sweep(
             outcome.resumed.append(result.plan_id)
             outcome.items_done += result.items_done
             outcome.items_deferred += result.items_deferred
-    with engine.begin() as conn:
-        plan_id = plan_retention(conn, sweep, plan_progress)
-    with engine.begin() as conn:
-        check = check_retention_plan(conn, plan_id, today=sweep.today)
-        outcome.superseded = supersede_waiting_plans(conn, plan_id)
-    validate_retention_plan(plan_id, engine)
-    outcome.plan_id = plan_id
-    outcome.plan_status = check.status
-    if apply and not check.needs_approval:
-        result = apply_plan(plan_id, engine=engine, progress=apply_progress, today=sweep.today)
-        outcome.items_done += result.items_done
-        outcome.items_deferred += result.items_deferred
-        outcome.plan_status = result.status
+        with engine.connect() as conn:
+            outcome.waiting = waiting_plans(conn)
+    if outcome.waiting:
+        summarised = outcome.waiting[-1]
+    else:
+        with engine.begin() as conn:
+            plan_id = plan_retention(conn, sweep, plan_progress)
+        with engine.begin() as conn:
+            check = check_retention_plan(conn, plan_id, today=sweep.today)
+            if not apply:
+                outcome.superseded = supersede_unapplied_plans(conn, plan_id)
+        validate_retention_plan(plan_id, engine)
+        outcome.plan_id = summarised = plan_id
+        outcome.plan_status = check.status
+        if apply and not check.needs_approval:
+            result = apply_plan(plan_id, engine=engine, progress=apply_progress, today=sweep.today)
+            outcome.items_done += result.items_done
+            outcome.items_deferred += result.items_deferred
+            outcome.plan_status = result.status
     with engine.connect() as conn:
-        outcome.report = summarise_retention_plan(conn, plan_id, sweep)
+        outcome.report = summarise_retention_plan(conn, summarised, sweep)
     if apply:
         outcome.verify = verify_retention(sweep, engine, verify_limit)
     return outcome
@@ -1160,14 +1181,23 @@ def plan_task(sweep: Sweep) -> int:
         return plan_retention(conn, sweep)
 
 
+@task(name="retention-waiting-plans", persist_result=False, cache_policy=NO_CACHE)
+def waiting_plans_task() -> list[int]:
+    from tasks.db import get_engine
+
+    with get_engine().connect() as conn:
+        return waiting_plans(conn)
+
+
 @task(name="retention-check-plan", persist_result=False, cache_policy=NO_CACHE)
-def check_plan_task(plan_id: int, sweep: Sweep) -> dict[str, Any]:
+def check_plan_task(plan_id: int, sweep: Sweep, dry_run: bool = False) -> Any:
     from tasks.db import begin
 
     with begin() as conn:
         check = check_retention_plan(conn, plan_id, today=sweep.today)
-        superseded = supersede_waiting_plans(conn, plan_id)
-    return {**check.as_dict(), "superseded": superseded}
+        if dry_run:
+            supersede_unapplied_plans(conn, plan_id)
+    return check
 
 
 @task(name="retention-plan-contract", persist_result=False, cache_policy=NO_CACHE)

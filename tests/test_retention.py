@@ -297,12 +297,37 @@ def test_the_guard_stops_a_large_sweep_until_the_dpo_approves(db_url: str) -> No
     assert first.plan_status == "awaiting_approval" and first.items_done == 0
     assert _exists(engine, accounts, stale)
     assert first.verify is not None and first.verify.overdue == 1
+    # while it waits, no new plan is made and nothing is deleted
+    waiting = run_sweep(sweep)
+    assert waiting.waiting == [first.plan_id] and waiting.plan_id is None and waiting.needs_approval
+    assert _exists(engine, accounts, stale)
     with engine.begin() as conn:
         approve_plan(conn, int(first.plan_id or 0), "dpo")
     second = run_sweep(sweep)
     assert second.resumed == [first.plan_id] and second.items_done == 1
     assert not _exists(engine, accounts, stale)
     assert second.verify is not None and second.verify.compliant
+    with engine.connect() as conn:
+        assert (
+            conn.execute(select(plans.c.status).where(plans.c.id == first.plan_id)).scalar_one() == "applied"
+        )
+
+
+def test_a_dry_run_deletes_nothing_and_the_next_sweep_applies_it(db_url: str, no_guard: None) -> None:
+    engine = get_engine(db_url)
+    with engine.begin() as conn:
+        response = Rows(conn).survey_response(submitted=date(2019, 1, 2), account_id=None)
+    sweep = Sweep.for_today(today=TODAY)
+    first = run_sweep(sweep, apply=False)
+    second = run_sweep(sweep, apply=False)
+    assert second.superseded == [first.plan_id]  # the newest dry run is the one to apply
+    assert second.report is not None and second.report.totals["to_apply"] == 1
+    assert second.verify is None and _exists(engine, survey_responses, response)
+    applied = run_sweep(sweep)
+    assert applied.resumed == [second.plan_id] and not _exists(engine, survey_responses, response)
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(plans.c.id, plans.c.status)).all())
+    assert statuses[first.plan_id] == "rejected" and statuses[second.plan_id] == "applied"
 
 
 # ------------------------------------------------------------------------- kill and run again

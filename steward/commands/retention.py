@@ -36,11 +36,14 @@ def _console() -> Any:
 
 
 def _table(title: str, headings: list[str], rows: list[list[Any]], right: set[str] | None = None) -> Any:
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title)
-    for heading in headings:
-        table.add_column(heading, justify="right" if heading in (right or set()) else "left")
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for index, heading in enumerate(headings):
+        justify = "right" if heading in (right or set()) else "left"
+        # the rule's name may fold; numbers and dates never wrap
+        table.add_column(heading, justify=justify, no_wrap=index > 0, overflow="fold")  # type: ignore[arg-type]
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
     return table
@@ -49,11 +52,20 @@ def _table(title: str, headings: list[str], rows: list[list[Any]], right: set[st
 def _print_plan(report: Any) -> None:
     console = _console()
     counts = {"due", "held", "blocked", "to apply", "done"}
+    applied = any(line.done for line in report.lines)
+    headings = [
+        "rule",
+        "due before",
+        "due",
+        "held",
+        "blocked",
+        "done" if applied else "to apply",
+        "oldest left",
+    ]
     rows = []
     for line in report.lines:
         row = line.as_row()
-        rows.append([f"{v:,}" if k in counts else v for k, v in row.items()])
-    headings = list(report.lines[0].as_row()) if report.lines else []
+        rows.append([f"{row[k]:,}" if k in counts else row[k] for k in headings])
     console.print(_table(f"Retention plan {report.plan_id} ({report.status})", headings, rows, counts))
     totals = report.totals
     console.print(
@@ -74,8 +86,6 @@ def _print_verify(report: Any, listed: int) -> None:
     rows = [
         [
             r.rule,
-            r.table,
-            r.period,
             r.cutoff.isoformat(),
             f"{r.overdue:,}",
             f"{r.held:,}",
@@ -87,7 +97,7 @@ def _print_verify(report: Any, listed: int) -> None:
     console.print(
         _table(
             f"Retention compliance on {report.today.isoformat()}",
-            ["rule", "table", "period", "due before", "overdue", "held", "blocked", "oldest overdue"],
+            ["rule", "due before", "overdue", "held", "blocked", "oldest overdue"],
             rows,
             {"overdue", "held", "blocked"},
         )
@@ -96,7 +106,6 @@ def _print_verify(report: Any, listed: int) -> None:
         records = [
             [
                 r.rule,
-                r.table,
                 r.row_id,
                 r.account_id if r.account_id is not None else "",
                 r.anchor.isoformat(),
@@ -108,7 +117,7 @@ def _print_verify(report: Any, listed: int) -> None:
         console.print(
             _table(
                 "Records past their limit (no hold or block)",
-                ["rule", "table", "row id", "account", "counted from", "limit", "days over"],
+                ["rule", "row id", "account", "counted from", "limit", "days over"],
                 records,
                 {"row id", "account", "days over"},
             )
@@ -182,6 +191,10 @@ def plan(today: str | None = typer.Option(None, "--today", help=_TODAY_HELP)) ->
         outcome = run_sweep(sweep, apply=False, plan_progress=advance)
     assert outcome.report is not None
     _print_plan(outcome.report)
+    if outcome.superseded:
+        _console().print(
+            f"superseded older unapplied plan(s): {', '.join(map(str, outcome.superseded))}", highlight=False
+        )
     if outcome.report.status != "awaiting_approval":
         _console().print(f"Nothing was deleted. `steward retention apply` applies plan {outcome.plan_id}.")
 
@@ -195,8 +208,8 @@ def apply(
 
     Legal holds, active CPD bookings and open subject access requests defer what they protect. A plan
     over the guard (share of accounts, or retention_guard_max_rows) stops before deleting anything:
-    exit code 3, and `steward plans approve ID --by NAME` releases it for the next run. Safe to run
-    again after a crash: only what is still pending is done.
+    exit code 3, and `steward plans approve ID --by NAME` releases it for the next run; while it waits,
+    no new plan is made. Safe to run again after a crash: only what is still pending is done.
     """
     from steward.progress import progress_bar
     from tasks.db import begin
@@ -225,6 +238,8 @@ def apply(
         path = publish_verify_report(outcome.verify)
         _print_verify(outcome.verify, limit)
         _console().print(f"report: {path}")
+    if outcome.waiting:
+        raise PlanNeedsApproval(outcome.waiting[-1], "it waits for the DPO, so no new plan was made")
     if outcome.report.status == "awaiting_approval":
         raise PlanNeedsApproval(outcome.report.plan_id, outcome.report.guard_why or "the guard tripped")
 
