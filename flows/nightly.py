@@ -11,6 +11,7 @@ from flows.content_rescan import content_rescan
 from flows.data_quality import data_quality
 from flows.erasure_requests import erasure_requests
 from flows.funder_statistics import funder_statistics
+from flows.retention import retention
 from flows.subject_access import subject_access_demo_sample
 
 
@@ -27,6 +28,7 @@ def nightly() -> dict[str, Any]:
     # A plan past the guard stops (not pauses) here, so the jobs after it still run.
     results["bounce_reconciliation"] = bounce_reconciliation(pause_for_approval=False)
     results["erasure_requests"] = erasure_requests(pause_for_approval=False)  # deferred ones complete
+    results["retention"] = retention(pause_for_approval=False)
     # Every funder's release for the quarter just ended (a no-op once delivered); a failed release is
     # reported in the artifact funder-statistics and does not stop the jobs after it.
     results["funder_statistics"] = funder_statistics(raise_on_failure=False)
