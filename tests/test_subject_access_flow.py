@@ -34,7 +34,9 @@ def _deployment_run(**overrides: Any) -> dict[str, Any]:
 
 
 def test_the_deployment_registers_and_answers_a_request(
-    sqlite_url: str, prefect_harness: None, capsys: pytest.CaptureFixture[str]
+    sqlite_url: str,
+    prefect_harness: None,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with begin() as conn:
         population = generate_people(conn, 3)
