@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -14,7 +15,7 @@ keywords_app = typer.Typer(
 )
 
 
-def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+def _table(title: str, columns: list[str], rows: Sequence[Sequence[object]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -28,10 +29,11 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
 
 @keywords_app.command("import")
 def import_(
-    file: Path = typer.Argument(
-        ...,
+    file: Path | None = typer.Argument(
+        None,
         help="The whole list, CSV in UTF-8 with the header term,category,match_mode,action "
-        "(match_mode: word (default), phrase, prefix or anywhere; action: hold (default) or alert).",
+        "(match_mode: word (default), phrase, prefix or anywhere; action: hold (default) or alert). "
+        "Leave it out to import an allow-list alone.",
     ),
     allow_list: Path | None = typer.Option(
         None,
@@ -49,6 +51,8 @@ def import_(
     from tasks.content.keywords import import_keyword_list
     from tasks.db import begin
 
+    if file is None and allow_list is None:
+        raise ConfigurationError("give a keyword list FILE, an --allow-list, or both")
     for path in (file, allow_list):
         if path is not None and not path.is_file():
             raise ConfigurationError(f"no such file: {path}")

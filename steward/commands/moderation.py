@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import typer
@@ -21,7 +22,7 @@ moderation_app.add_typer(appeal_app, name="appeal")
 moderation_app.add_typer(complaint_app, name="complaint")
 
 
-def _table(title: str, columns: list[str], rows: list[list[object]]) -> None:
+def _table(title: str, columns: list[str], rows: Sequence[Sequence[object]]) -> None:
     from rich.console import Console
     from rich.table import Table
 

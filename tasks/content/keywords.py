@@ -305,21 +305,25 @@ def _entry_of(term: Term) -> Entry:
     return Entry(term.term, term.category, term.match_mode, term.action, normal)
 
 
-def check_files(terms_file: Path, allow_file: Path | None = None) -> tuple[ParsedFile, ParsedFile | None]:
-    """Parse both files and check them together (an allow-listed word may not also be a term)."""
-    parsed = parse_list_file(terms_file)
+def check_files(
+    terms_file: Path | None, allow_file: Path | None = None, in_force: Sequence[Term] = ()
+) -> tuple[ParsedFile | None, ParsedFile | None]:
+    """Parse the files and check them together: an allow-listed word may not also be a term (of the
+    list given, or of the list in force when only an allow-list is given)."""
+    parsed = parse_list_file(terms_file) if terms_file is not None else None
     allowed = parse_list_file(allow_file, allow_list=True) if allow_file is not None else None
-    if parsed.problems == [] and not parsed.entries:
+    if parsed is not None and parsed.problems == [] and not parsed.entries:
         parsed.problems.append(LineProblem(parsed.name, 1, "the list has no terms"))
     if allowed is not None:
-        by_normal = {entry.normal: entry.line for entry in parsed.entries}
+        if parsed is not None:
+            terms = {entry.normal: f"a term of {parsed.name} (line {entry.line})" for entry in parsed.entries}
+        else:
+            terms = {_entry_of(t).normal: "a term of the list in force" for t in in_force if not t.is_allow}
         for entry in allowed.entries:
-            if entry.normal in by_normal:
+            if entry.normal in terms:
                 allowed.problems.append(
                     LineProblem(
-                        allowed.name,
-                        entry.line,
-                        f"{_describe(entry.term)} is also a term of {parsed.name} (line {by_normal[entry.normal]})",
+                        allowed.name, entry.line, f"{_describe(entry.term)} is also {terms[entry.normal]}"
                     )
                 )
     return parsed, allowed
@@ -327,51 +331,60 @@ def check_files(terms_file: Path, allow_file: Path | None = None) -> tuple[Parse
 
 def import_keyword_list(
     conn: Connection,
-    terms_file: Path,
+    terms_file: Path | None,
     allow_file: Path | None = None,
     *,
     validate: bool = True,
     dry_run: bool = False,
 ) -> ImportResult:
-    """Import a list (and optionally an allow-list): all or nothing, in the caller's transaction.
+    """Import a list and/or an allow-list: all or nothing, in the caller's transaction.
 
-    Raises KeywordListError naming every bad line when a file is bad (nothing changes, the current version
-    stays in force); with `validate`, the parsed list is also checked against the `keyword_import`
-    contract (blocking) before anything is written.
+    The list given replaces the terms in force; the allow-list given replaces the allow-list in force
+    (either one alone leaves the other as it is). Raises KeywordListError naming every bad line when a
+    file is bad (nothing changes, the current version stays in force); with `validate`, the parsed files
+    are also checked against the `keyword_import` contract (blocking) before anything is written.
     """
+    if terms_file is None and allow_file is None:
+        raise StewardError("nothing to import: give a keyword list, an allow-list, or both")
     current = current_version(conn)
-    parsed, allowed = check_files(terms_file, allow_file)
-    problems = parsed.problems + (allowed.problems if allowed is not None else [])
+    in_force = terms_in_version(conn, current) if current is not None else []
+    if terms_file is None and current is None:
+        raise StewardError("no keyword list is in force yet: import the list with its allow-list")
+    parsed, allowed = check_files(terms_file, allow_file, in_force)
+    files = [f for f in (parsed, allowed) if f is not None]
+    problems = [problem for f in files for problem in f.problems]
     if problems:
-        source = parsed.name + (f" and {allowed.name}" if allowed is not None else "")
-        raise KeywordListError(source, problems, current)
-    entries = list(parsed.entries) + (list(allowed.entries) if allowed is not None else [])
-    if validate:
+        raise KeywordListError(" and ".join(f.name for f in files), problems, current)
+    entries = [entry for f in files for entry in f.entries]
+    if validate and entries:
         from tasks.contracts import validate_frame
 
         validate_frame("keyword_import", import_frame(entries)).raise_for_blocking()
 
-    in_force = terms_in_version(conn, current) if current is not None else []
     by_identity = {_entry_of(term).identity: term for term in in_force}
-    wanted = {entry.identity: entry for entry in entries}
-    keep_allow = allowed is None
-    removed = [
-        term
-        for identity, term in by_identity.items()
-        if identity not in wanted and not (keep_allow and term.is_allow)
+    wanted: dict[tuple[str, str, str, str], Entry | Term] = {entry.identity: entry for entry in entries}
+    for identity, term in by_identity.items():
+        if (term.is_allow and allowed is None) or (not term.is_allow and parsed is None):
+            wanted[identity] = term  # the part not replaced stays as it is
+    removed = [term for identity, term in by_identity.items() if identity not in wanted]
+    added = [
+        entry
+        for identity, entry in wanted.items()
+        if identity not in by_identity and isinstance(entry, Entry)
     ]
-    added = [entry for identity, entry in wanted.items() if identity not in by_identity]
     after_terms = sum(1 for e in wanted.values() if e.action != ALLOW)
-    after_allow = sum(1 for e in wanted.values() if e.action == ALLOW) + (
-        sum(1 for t in in_force if t.is_allow) if keep_allow else 0
-    )
+    after_allow = sum(1 for e in wanted.values() if e.action == ALLOW)
     if not added and not removed:
         return ImportResult(current, False, 0, 0, after_terms, after_allow)
     version = (current or 0) + 1
     if dry_run:
         return ImportResult(version, True, len(added), len(removed), after_terms, after_allow)
-    source_name = parsed.name + (f" + {allowed.name}" if allowed is not None else "")
-    digest = hashlib.sha256((parsed.sha256 + (allowed.sha256 if allowed is not None else "")).encode())
+    source_name = " + ".join(f.name for f in files)
+    digest = (
+        hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()
+        if len(files) > 1
+        else files[0].sha256
+    )
     conn.execute(
         insert(keyword_lists),
         [
@@ -379,7 +392,7 @@ def import_keyword_list(
                 "version": version,
                 "created_at": utc_now(),
                 "source_name": source_name[:255],
-                "source_sha256": digest.hexdigest() if allowed is not None else parsed.sha256,
+                "source_sha256": digest,
                 "term_count": after_terms,
                 "added_count": len(added),
                 "removed_count": len(removed),

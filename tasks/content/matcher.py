@@ -235,7 +235,7 @@ def scan_documents(matcher: Matcher, documents: Sequence[Document]) -> list[Hit]
         for found in matches:
             term = matcher.terms[found.term_index]
             field = document.field
-            if domains and any(d_start <= found.start and found.end <= d_end for d_start, d_end in domains):
+            if domains and any(d_start <= found.start < d_end for d_start, d_end in domains):
                 field = "link_domain"
             hits.append(
                 Hit(

@@ -13,14 +13,15 @@ matches the text however either was written.
    Armenian, enclosed) are mapped to the Latin letter they imitate and digits to the letter they stand
    for (0 o, 1 i, 3 e, 4 a, 5 s, 7 t, 8 b).
 2. Symbols that stand for letters (@ a, $ s, ! i, | i, € e) are replaced when the next character that is
-   not such a symbol is a letter or digit: "sc@m" and "$cam" are read as "scam", but "scam!" keeps its
-   exclamation mark.
+   not such a symbol is a letter or digit, and "@" and "$" also when the previous one is: "sc@m", "$cam"
+   and "scam$" are read as "scam", but "scam!" keeps its exclamation mark.
 3. Repeated characters are collapsed ("scaaaam" -> "scam"); each normalised character remembers how many
    characters it stands for, so a term with a double letter ("kill") needs at least a double letter in
    the text, and "kilogram" is not a "kill".
 4. Letters split by spaces or punctuation are joined: three or more single letters or digits, each
-   separated from the next by one to three other characters ("s c a m", "s.c.a.m", "s - c - a - m"),
-   become one word; a word boundary is remembered between each of them.
+   separated from the next by the same one to three other characters ("s c a m", "s.c.a.m",
+   "s - c - a - m"), become one word; a word boundary is remembered between each of them. (The same
+   separator throughout: in "b.r.i.n.g a knife" the article stays a word.)
 5. Step 3 again, where joining brought equal letters together.
 
 `normalise()` is the reference implementation: it keeps, for every normalised character, the start and end
@@ -74,7 +75,9 @@ DIGITS: dict[str, str] = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7":
 """Digits that stand for letters, replaced everywhere (terms are normalised the same way)."""
 
 SYMBOLS: dict[str, str] = {"@": "a", "$": "s", "!": "i", "|": "i", "€": "e"}
-"""Symbols that stand for letters, replaced only when a letter or digit follows (step 2)."""
+"""Symbols that stand for letters, replaced only when a letter or digit follows (step 2)..."""
+SYMBOLS_AFTER_LETTERS = frozenset("@$")
+"""...or, for these, when one comes before ("p@r3n7$")."""
 
 MARK = "\x01"
 """In a marked view, every character that is not a letter or digit (and every separator)."""
@@ -171,14 +174,22 @@ class Normalised:
 
 
 def _symbols_in_place(chars: list[str]) -> None:
-    count = len(chars)
-    for index, char in enumerate(chars):
-        if char in SYMBOLS:
-            after = index + 1
-            while after < count and chars[after] in SYMBOLS:
-                after += 1
-            if after < count and chars[after].isalnum():
-                chars[index] = SYMBOLS[char]
+    original = list(chars)
+    count = len(original)
+    for index, char in enumerate(original):
+        if char not in SYMBOLS:
+            continue
+        after = index + 1
+        while after < count and original[after] in SYMBOLS:
+            after += 1
+        replace = after < count and original[after].isalnum()
+        if not replace and char in SYMBOLS_AFTER_LETTERS:
+            before = index - 1
+            while before >= 0 and original[before] in SYMBOLS:
+                before -= 1
+            replace = before >= 0 and original[before].isalnum()
+        if replace:
+            chars[index] = SYMBOLS[char]
 
 
 def _collapse_and_join(
@@ -216,15 +227,25 @@ def _collapse_and_join(
     ]
     delete: set[int] = set()
     joined: list[int] = []
-    chain: list[int] = singles[:1]
-    for position in [*singles[1:], None]:
-        if position is not None and 2 <= position - chain[-1] <= _MAX_JOIN_GAP:
-            chain.append(position)
-            continue
+
+    def close(chain: list[int]) -> None:
         if len(chain) >= 3:
             for left, right in zip(chain, chain[1:], strict=False):
                 delete.update(range(left + 1, right))
                 joined.append(right)
+
+    chain: list[int] = singles[:1]
+    for position in [*singles[1:], None]:
+        if position is not None and 2 <= position - chain[-1] <= _MAX_JOIN_GAP:
+            separator = out[chain[-1] + 1 : position]
+            if len(chain) == 1 or separator == out[chain[-2] + 1 : chain[-1]]:
+                chain.append(position)
+                continue
+            # Another separator: the chain so far ends, and a new one starts at its last letter.
+            close(chain)
+            chain = [chain[-1], position]
+            continue
+        close(chain)
         chain = [position] if position is not None else []
     if not delete:
         return out, starts, ends, runs, set()
@@ -280,7 +301,9 @@ def term_forms(term: str, max_l_variants: int = 3) -> list[tuple[str, tuple[int,
     The first form is the term itself. A "1" in a text may stand for an "l" as well as an "i" ("ki11");
     the text side reads it as "i", so a term with an "l" is also matched with that "l" read as "i" (every
     combination for up to `max_l_variants` letters "l", otherwise none or all of them). A term written
-    with an apostrophe also matches without it ("don't" matches "dont").
+    with an apostrophe also matches without it ("don't" matches "dont"). A phrase with a one-letter word
+    also matches with that word run into its neighbour, as joining split letters does in the text
+    ("b r i n g a knife" reads "bringa knife").
     """
     chars, origins = _fold_with_origins(term)
     _symbols_in_place(chars)
@@ -288,6 +311,10 @@ def term_forms(term: str, max_l_variants: int = 3) -> list[tuple[str, tuple[int,
     if "'" in chars:
         kept = [i for i, c in enumerate(chars) if c != "'"]
         spellings.append(([chars[i] for i in kept], [origins[i] for i in kept]))
+    for spelling, spelling_origins in list(spellings):
+        for drop in _spaces_beside_single_letters(spelling):
+            kept = [i for i in range(len(spelling)) if i not in drop]
+            spellings.append(([spelling[i] for i in kept], [spelling_origins[i] for i in kept]))
     forms: list[tuple[str, tuple[int, ...]]] = []
     seen: set[tuple[str, tuple[int, ...]]] = set()
     for spelling, spelling_origins in spellings:
@@ -309,6 +336,31 @@ def term_forms(term: str, max_l_variants: int = 3) -> list[tuple[str, tuple[int,
                 seen.add(form)
                 forms.append(form)
     return forms
+
+
+def _spaces_beside_single_letters(chars: Sequence[str]) -> list[set[int]]:
+    """Sets of spaces to drop so that a phrase's one-letter words run into a neighbour: each space on its
+    own, and all of them together."""
+    count = len(chars)
+    spaces: list[int] = []
+    for i, c in enumerate(chars):
+        single = (
+            c.isalnum()
+            and (i == 0 or not chars[i - 1].isalnum())
+            and (i == count - 1 or not chars[i + 1].isalnum())
+        )
+        if not single:
+            continue
+        if i >= 2 and chars[i - 1] == " " and chars[i - 2].isalnum():
+            spaces.append(i - 1)
+        if i + 2 < count and chars[i + 1] == " " and chars[i + 2].isalnum():
+            spaces.append(i + 1)
+    if not spaces:
+        return []
+    found = [{space} for space in spaces[:6]]
+    if len(spaces) > 1:
+        found.append(set(spaces))
+    return found
 
 
 def canonical(key: str, runs: Sequence[int]) -> str:
@@ -350,6 +402,7 @@ _ASCII_SYMBOL_TARGET = np.array(
 )
 _SYMBOL_CODES = np.array(sorted(ord(s) for s in SYMBOLS), dtype=np.uint32)
 _SYMBOL_TARGETS = np.array([ord(SYMBOLS[chr(c)]) for c in _SYMBOL_CODES], dtype=np.uint32)
+_EITHER_SIDE_CODES = np.array(sorted(ord(s) for s in SYMBOLS_AFTER_LETTERS), dtype=np.uint32)
 
 
 @cache
@@ -373,6 +426,20 @@ def _symbol_mask(codes: np.ndarray) -> np.ndarray:
     return np.isin(codes, _SYMBOL_CODES)
 
 
+def _next_non_symbol(positions: np.ndarray, is_symbol: np.ndarray, step: int) -> np.ndarray:
+    """For each symbol position, the nearest position in direction `step` that holds no symbol (may be
+    -1 or the array's size: outside)."""
+    size = is_symbol.size
+    found = positions + step
+    while True:
+        inside = (found >= 0) & (found < size)
+        more = np.zeros(found.size, dtype=bool)
+        more[inside] = is_symbol[found[inside]]
+        if not more.any():
+            return found
+        found[more] += step
+
+
 def _replace_symbols(codes: np.ndarray) -> np.ndarray:
     """Step 2 on an array of folded code points (SEPARATOR is neither a symbol nor a letter)."""
     is_symbol = _symbol_mask(codes)
@@ -380,16 +447,15 @@ def _replace_symbols(codes: np.ndarray) -> np.ndarray:
     if positions.size == 0:
         return codes
     size = codes.size
-    after = positions + 1
-    while True:
-        inside = after < size
-        more = np.zeros(after.size, dtype=bool)
-        more[inside] = is_symbol[after[inside]]
-        if not more.any():
-            break
-        after[more] += 1
+    after = _next_non_symbol(positions, is_symbol, 1)
     replace = after < size
     replace[replace] = _alnum_mask(codes[after[replace]])
+    either = ~replace & np.isin(codes[positions], _EITHER_SIDE_CODES)
+    if either.any():
+        before = _next_non_symbol(positions[either], is_symbol, -1)
+        found = before >= 0
+        found[found] = _alnum_mask(codes[before[found]])
+        replace[np.flatnonzero(either)[found]] = True
     targets = positions[replace]
     if targets.size == 0:
         return codes
@@ -413,42 +479,59 @@ def _collapse(codes: np.ndarray, adjacent_separators: bool = True) -> np.ndarray
     return codes[keep]
 
 
-def _join(codes: np.ndarray, alnum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Steps 4 and 5 on collapsed codes (texts separated by 0). Returns the codes, their alnum mask and
-    the numbers of the texts in which letters were joined."""
+def _chains(codes: np.ndarray, alnum: np.ndarray) -> list[tuple[int, int]]:
+    """Step 4's chains as (left, right) pairs of joined single letters: three or more single letters,
+    each 2 to 4 positions after the previous one, with the same separator between each, never across a
+    text boundary (a 0)."""
     single = alnum.copy()
     single[1:] &= ~alnum[:-1]
     single[:-1] &= ~alnum[1:]
     singles = np.flatnonzero(single)
-    no_joins = np.zeros(0, dtype=np.int64)
     if singles.size < 3:
-        return codes, alnum, no_joins
+        return []
     gaps = np.diff(singles)
     linked = (gaps >= 2) & (gaps <= _MAX_JOIN_GAP)
     if linked.sum() < 2:
-        return codes, alnum, no_joins
-    # Never across texts: no separator between the two letters.
+        return []
+    starts = singles.tolist()
+    pairs: list[tuple[int, int]] = []
+    chain: list[int] = []  # consecutive links with the same separator
+    separator = b""
+
+    def close() -> None:
+        if len(chain) >= 2:
+            pairs.extend((starts[k], starts[k + 1]) for k in chain)
+
     for k in np.flatnonzero(linked).tolist():
-        if (codes[singles[k] + 1 : singles[k + 1]] == 0).any():
-            linked[k] = False
-    # Chains: runs of at least two consecutive links (three letters or more).
-    edges = np.diff(np.concatenate(([0], linked.astype(np.int8), [0])))
-    run_starts = np.flatnonzero(edges == 1)
-    run_ends = np.flatnonzero(edges == -1)
-    long_runs = (run_ends - run_starts) >= 2
-    if not long_runs.any():
-        return codes, alnum, no_joins
+        between = codes[starts[k] + 1 : starts[k + 1]]
+        if (between == 0).any():
+            close()
+            chain, separator = [], b""
+            continue
+        key = between.tobytes()
+        if chain and chain[-1] == k - 1 and key == separator:
+            chain.append(k)
+            continue
+        close()
+        chain, separator = [k], key
+    close()
+    return pairs
+
+
+def _join(codes: np.ndarray, alnum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps 4 and 5 on collapsed codes (texts separated by 0). Returns the codes, their alnum mask and
+    the numbers of the texts in which letters were joined."""
+    pairs = _chains(codes, alnum)
+    if not pairs:
+        return codes, alnum, np.zeros(0, dtype=np.int64)
     delete = np.zeros(codes.size, dtype=bool)
-    joined: list[int] = []
-    for run_start, run_end in zip(run_starts[long_runs].tolist(), run_ends[long_runs].tolist(), strict=True):
-        for k in range(run_start, run_end):
-            left, right = int(singles[k]), int(singles[k + 1])
-            delete[left + 1 : right] = True
-            joined.append(right)
-            if codes[right] == codes[left]:
-                delete[right] = True
+    for left, right in pairs:
+        delete[left + 1 : right] = True
+        if codes[right] == codes[left]:
+            delete[right] = True
     separators = np.flatnonzero(codes == 0)
-    docs_with_joins = np.unique(np.searchsorted(separators, np.asarray(joined, dtype=np.int64)))
+    rights = np.asarray([right for _left, right in pairs], dtype=np.int64)
+    docs_with_joins = np.unique(np.searchsorted(separators, rights))
     keep = ~delete
     return codes[keep], alnum[keep], docs_with_joins
 
@@ -592,25 +675,7 @@ def _previous_kept(deleted: np.ndarray, position: int) -> int:
 def _join_plan(codes: np.ndarray, alnum: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Step 4 for one text: which characters joining deletes, and the joined (left, right) letters."""
     deleted = np.zeros(codes.size, dtype=bool)
-    single = alnum.copy()
-    single[1:] &= ~alnum[:-1]
-    single[:-1] &= ~alnum[1:]
-    singles = np.flatnonzero(single)
-    if singles.size < 3:
-        return deleted, []
-    gaps = np.diff(singles)
-    linked = (gaps >= 2) & (gaps <= _MAX_JOIN_GAP)
-    if linked.sum() < 2:
-        return deleted, []
-    edges = np.diff(np.concatenate(([0], linked.astype(np.int8), [0])))
-    run_starts = np.flatnonzero(edges == 1)
-    run_ends = np.flatnonzero(edges == -1)
-    joined: list[tuple[int, int]] = []
-    for run_start, run_end in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
-        if run_end - run_start < 2:
-            continue
-        for k in range(run_start, run_end):
-            left, right = int(singles[k]), int(singles[k + 1])
-            deleted[left + 1 : right] = True
-            joined.append((left, right))
-    return deleted, joined
+    pairs = _chains(codes, alnum)
+    for left, right in pairs:
+        deleted[left + 1 : right] = True
+    return deleted, pairs

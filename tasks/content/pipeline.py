@@ -72,10 +72,10 @@ def ensure_keyword_list(
                 terms_file, bootstrap = Path(candidate), True
                 allow = settings.allow_list_bootstrap
                 allow_file = Path(allow) if allow is not None and Path(allow).is_file() else None
-        if terms_file is None:
+        if terms_file is None and allow_file is None:
             return {"version": version, "imported": False, "bootstrap": False}
         result = import_keyword_list(conn, terms_file, allow_file)
-    if bootstrap:
+    if bootstrap and terms_file is not None:
         _logger().warning(
             "no keyword list was in force: imported %s as version %s (setting keyword_list_bootstrap)",
             terms_file.name,
