@@ -717,3 +717,20 @@ Index("ix_filter_complaints_post_id", filter_complaints.c.post_id)
 Index("ix_filter_complaints_case_id", filter_complaints.c.case_id)
 Index("ix_filter_complaints_complainant_account_id", filter_complaints.c.complainant_account_id)
 Index("ix_filter_complaints_status_due_at", filter_complaints.c.status, filter_complaints.c.due_at)
+
+# Covering indexes for the statistics: bookings and activities read in account order, whole, so that
+# grouping them per person needs no sort (see sql/stats__cpd_participation.sql).
+Index(
+    "ix_cpd_bookings_account_id_status_course_id",
+    cpd_bookings.c.account_id,
+    cpd_bookings.c.status,
+    cpd_bookings.c.course_id,
+)
+Index(
+    "ix_ambassador_activities_account_id_region_type",
+    ambassador_activities.c.account_id,
+    ambassador_activities.c.region,
+    ambassador_activities.c.activity_type,
+    ambassador_activities.c.ended_on,
+    ambassador_activities.c.hours,
+)

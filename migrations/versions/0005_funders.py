@@ -67,8 +67,24 @@ def upgrade() -> None:
     with op.batch_alter_table("funder_release_cells", schema=None) as batch_op:
         batch_op.create_index("ix_funder_release_cells_release_id", ["release_id"], unique=False)
 
+    # Covering indexes for the statistics (bookings and activities read in account order).
+    with op.batch_alter_table("cpd_bookings", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_cpd_bookings_account_id_status_course_id", ["account_id", "status", "course_id"], unique=False
+        )
+    with op.batch_alter_table("ambassador_activities", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ambassador_activities_account_id_region_type",
+            ["account_id", "region", "activity_type", "ended_on", "hours"],
+            unique=False,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("ambassador_activities", schema=None) as batch_op:
+        batch_op.drop_index("ix_ambassador_activities_account_id_region_type")
+    with op.batch_alter_table("cpd_bookings", schema=None) as batch_op:
+        batch_op.drop_index("ix_cpd_bookings_account_id_status_course_id")
     with op.batch_alter_table("funder_release_cells", schema=None) as batch_op:
         batch_op.drop_index("ix_funder_release_cells_release_id")
     op.drop_table("funder_release_cells")

@@ -36,7 +36,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -132,6 +132,18 @@ FOLD = _FoldTable()
 _BATCH_FOLD = _FoldTable(keep_separator=True)
 
 
+class _MarkTable(dict[int, str]):
+    """Letters and digits as they are, everything else MARK; for `str.translate`."""
+
+    def __missing__(self, code: int) -> str:
+        value = chr(code) if chr(code).isalnum() else MARK
+        self[code] = value
+        return value
+
+
+_MARKED = _MarkTable()
+
+
 def fold(text: str) -> str:
     """Step 1 only: the text folded character by character."""
     return text.translate(FOLD)
@@ -157,7 +169,7 @@ class Normalised:
     @property
     def marked(self) -> str:
         """The text as in a batch's marked view (see BatchGroup.marked)."""
-        return MARK + "".join(c if c.isalnum() else MARK for c in self.text) + MARK
+        return MARK + self.text.translate(_MARKED) + MARK
 
     def is_boundary(self, position: int) -> bool:
         """Whether a word may start or end at `position` (between text[position-1] and text[position])."""
@@ -296,6 +308,12 @@ def normalise_reference(text: str) -> Normalised:
 
 
 def term_forms(term: str, max_l_variants: int = 3) -> list[tuple[str, tuple[int, ...]]]:
+    """The normalised keys and run lengths under which a term is matched (see _term_forms)."""
+    return list(_term_forms(term, max_l_variants))
+
+
+@lru_cache(maxsize=200_000)
+def _term_forms(term: str, max_l_variants: int) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """The normalised keys and run lengths under which a term is matched, one per spelling variant.
 
     The first form is the term itself. A "1" in a text may stand for an "l" as well as an "i" ("ki11");
@@ -335,7 +353,7 @@ def term_forms(term: str, max_l_variants: int = 3) -> list[tuple[str, tuple[int,
             if form[0] and form not in seen:
                 seen.add(form)
                 forms.append(form)
-    return forms
+    return tuple(forms)
 
 
 def _spaces_beside_single_letters(chars: Sequence[str]) -> list[set[int]]:
@@ -592,11 +610,10 @@ def normalise_batch(texts: Sequence[str]) -> list[BatchGroup]:
         groups.append(_group(codes, other_docs))
     for index in odd_docs:
         reference = normalise(texts[index])
-        marked = "".join(c if c.isalnum() else MARK for c in reference.text)
         groups.append(
             BatchGroup(
                 text=reference.text,
-                marked=MARK + marked + MARK,
+                marked=reference.marked,
                 docs=np.asarray([index], dtype=np.int64),
                 starts=np.asarray([0, len(reference.text) + 1], dtype=np.int64),
                 joined=np.asarray([bool(reference.joins)], dtype=bool),

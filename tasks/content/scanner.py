@@ -219,18 +219,18 @@ def _zero() -> dict[str, int]:
 
 
 def _documents(rows: Sequence[Any], attachments: Sequence[Any]) -> list[Document]:
+    """The texts of a chunk: each post's title and body (rows of id, title, body) and its attachments'
+    file names (rows of id, post_id, file_name)."""
     documents: list[Document] = []
-    for row in rows:
-        post_id = int(row.id)
-        if row.title:
-            documents.append(Document(post_id, "title", post_id, row.title))
-        if row.body:
-            documents.append(Document(post_id, "body", post_id, row.body))
-    for attachment in attachments:
-        if attachment.file_name:
-            documents.append(
-                Document(int(attachment.post_id), "attachment", int(attachment.id), attachment.file_name)
-            )
+    append = documents.append
+    for post_id, title, body in rows:
+        if title:
+            append(Document(post_id, "title", post_id, title))
+        if body:
+            append(Document(post_id, "body", post_id, body))
+    for attachment_id, post_id, file_name in attachments:
+        if file_name:
+            append(Document(post_id, "attachment", attachment_id, file_name))
     return documents
 
 
