@@ -1,45 +1,44 @@
 -- STEM Ambassador activities that ended in the period, by the activity's region and type, with margins:
 -- the number of activities, the hours, the distinct ambassadors, and the hours of the top_n largest
 -- contributors (the dominance rule). Restricted accounts are left out.
-with ambassadors as (
+--
+-- Written for tens of millions of activities on SQLite: each contribution level is read from the
+-- covering index ix_ambassador_activities_account_id_region_type in account order (no big sort);
+-- coalesce() on ended_on keeps SQLite off the ended_on index, whose row-by-row lookups are slower
+-- than reading the covering index whole.
+with restricted as (
     select id
     from accounts
-    where restricted = false
+    where restricted = true
 ),
 
-activities as (
-    select
-        activities.account_id,
-        activities.region,
-        activities.activity_type,
-        activities.hours
-    from ambassador_activities as activities
-    inner join ambassadors on ambassadors.id = activities.account_id
-    where activities.ended_on >= :period_start
-        and activities.ended_on <= :period_end
+cell_people as (
+    select account_id, region, activity_type, count(*) as activities, sum(hours) as hours
+    from ambassador_activities
+    where coalesce(ended_on, ended_on) >= :period_start
+        and coalesce(ended_on, ended_on) <= :period_end
+        and account_id not in (select id from restricted)
+    group by account_id, region, activity_type
 ),
 
-per_person as (
-    select region, activity_type, account_id, count(*) as activities, sum(hours) as hours
-    from activities
-    group by region, activity_type, account_id
+region_people as (
+    select account_id, region, count(*) as activities, sum(hours) as hours
+    from ambassador_activities
+    where coalesce(ended_on, ended_on) >= :period_start
+        and coalesce(ended_on, ended_on) <= :period_end
+        and account_id not in (select id from restricted)
+    group by account_id, region
 ),
 
-per_person_region as (
-    select region, account_id, sum(activities) as activities, sum(hours) as hours
-    from per_person
-    group by region, account_id
+type_people as (
+    select account_id, activity_type, sum(activities) as activities, sum(hours) as hours
+    from cell_people
+    group by account_id, activity_type
 ),
 
-per_person_type as (
-    select activity_type, account_id, sum(activities) as activities, sum(hours) as hours
-    from per_person
-    group by activity_type, account_id
-),
-
-per_person_all as (
+people as (
     select account_id, sum(activities) as activities, sum(hours) as hours
-    from per_person
+    from region_people
     group by account_id
 ),
 
@@ -51,7 +50,7 @@ ranked as (
         activities,
         hours,
         row_number() over (partition by region, activity_type order by hours desc, account_id) as rank
-    from per_person
+    from cell_people
     union all
     select
         'region',
@@ -60,7 +59,7 @@ ranked as (
         activities,
         hours,
         row_number() over (partition by region order by hours desc, account_id)
-    from per_person_region
+    from region_people
     union all
     select
         'type',
@@ -69,7 +68,7 @@ ranked as (
         activities,
         hours,
         row_number() over (partition by activity_type order by hours desc, account_id)
-    from per_person_type
+    from type_people
     union all
     select
         'total',
@@ -78,7 +77,7 @@ ranked as (
         activities,
         hours,
         row_number() over (order by hours desc, account_id)
-    from per_person_all
+    from people
 ),
 
 final as (

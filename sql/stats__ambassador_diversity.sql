@@ -2,18 +2,20 @@
 -- counts of people by gender, by broad ethnic group and by age band at the end of the period, and
 -- their total. Special-category data leaves the database only as these counts (protected downstream).
 -- Restricted accounts are left out. born_after_N is the period end minus N years.
-with ambassadors as (
+with restricted as (
     select id
     from accounts
-    where restricted = false
+    where restricted = true
 ),
 
 active as (
-    select distinct activities.account_id
-    from ambassador_activities as activities
-    inner join ambassadors on ambassadors.id = activities.account_id
-    where activities.ended_on >= :period_start
-        and activities.ended_on <= :period_end
+    -- read in account order from the covering index (see stats__ambassador_activities)
+    select account_id
+    from ambassador_activities
+    where coalesce(ended_on, ended_on) >= :period_start
+        and coalesce(ended_on, ended_on) <= :period_end
+        and account_id not in (select id from restricted)
+    group by account_id
 ),
 
 people as (

@@ -1,5 +1,7 @@
 -- Participation in the courses one sponsor funded that ended in the period: every such course (with
--- zero when nobody attended), then the total over them. Restricted accounts are left out.
+-- zero when nobody attended), then the total over them. Restricted accounts are left out. The
+-- bookings are found from the sponsor's courses (through the bookings' course index), never by reading
+-- every booking.
 with courses as (
     select id, code, title, subject
     from cpd_courses
@@ -8,18 +10,18 @@ with courses as (
         and ends_on <= :period_end
 ),
 
-participants as (
+restricted as (
     select id
     from accounts
-    where restricted = false
+    where restricted = true
 ),
 
 attended as (
-    select bookings.course_id, bookings.account_id
-    from cpd_bookings as bookings
-    inner join participants on participants.id = bookings.account_id
-    where bookings.status = 'attended'
-        and bookings.course_id in (select id from courses)
+    select cpd_bookings.course_id, cpd_bookings.account_id
+    from courses
+    inner join cpd_bookings on cpd_bookings.course_id = courses.id
+    where cpd_bookings.status = 'attended'
+        and cpd_bookings.account_id not in (select id from restricted)
 ),
 
 per_course as (

@@ -26,7 +26,8 @@ import os
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -414,15 +415,81 @@ class CompiledTables:
         return next((t for t in self.tables if t.name == name), None)
 
 
-def compile_general_tables(conn: Connection, period: Period, rules: DisclosureRules) -> CompiledTables:
-    """The tables every funder receives for `period`, aggregated in SQL."""
-    tables: list[StatTable] = []
+GENERAL_QUERIES = (
+    ("stats__cpd_participation",),
+    ("stats__ambassador_activities", "stats__ambassador_diversity", "stats__impact_measures"),
+)
+"""The statements behind the general tables, in two groups that read different tables (CPD bookings;
+ambassador activities and impact records), so that they can run side by side on two connections."""
+
+
+def _query_params(name: str, period: Period, rules: DisclosureRules) -> dict[str, Any]:
     params = _period_params(period)
+    if name == "stats__ambassador_activities":
+        params["top_n"] = rules.dominance_n
+    if name == "stats__ambassador_diversity":
+        params.update({f"born_after_{age}": add_years(period.end, -age) for age in (25, 35, 45, 55, 65)})
+    return params
+
+
+@contextmanager
+def _bulk_reading(conn: Connection) -> Iterator[None]:
+    """On SQLite, a large page cache and in-memory sorting while the statistics are aggregated."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    cache = conn.exec_driver_sql("pragma cache_size").scalar()
+    conn.exec_driver_sql("pragma cache_size = -262144")
+    conn.exec_driver_sql("pragma temp_store = memory")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"pragma cache_size = {int(cache or -2000)}")
+        conn.exec_driver_sql("pragma temp_store = default")
+
+
+def fetch_general_rows(
+    conn: Connection, period: Period, rules: DisclosureRules, names: Iterable[str]
+) -> dict[str, list[Any]]:
+    """The aggregated rows of the named statements for `period` (aggregates only, no person)."""
+    with _bulk_reading(conn):
+        return {name: list(_params(conn, name, _query_params(name, period, rules))) for name in names}
+
+
+def fetch_general_rows_in_parallel(
+    engine: Engine, period: Period, rules: DisclosureRules
+) -> dict[str, list[Any]]:
+    """fetch_general_rows for every statement, the two groups side by side on two connections."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(names: tuple[str, ...]) -> dict[str, list[Any]]:
+        with engine.connect() as conn:
+            return fetch_general_rows(conn, period, rules, names)
+
+    rows: dict[str, list[Any]] = {}
+    with ThreadPoolExecutor(max_workers=len(GENERAL_QUERIES)) as pool:
+        for result in pool.map(run, GENERAL_QUERIES):
+            rows.update(result)
+    return rows
+
+
+def compile_general_tables(
+    conn: Connection | None,
+    period: Period,
+    rules: DisclosureRules,
+    rows: Mapping[str, list[Any]] | None = None,
+) -> CompiledTables:
+    """The tables every funder receives for `period`, aggregated in SQL (on `conn`, or from `rows`
+    fetched already; with neither, the tables' empty layouts)."""
+    if rows is None:
+        names = [name for group in GENERAL_QUERIES for name in group]
+        rows = fetch_general_rows(conn, period, rules, names) if conn is not None else {}
+    tables: list[StatTable] = []
 
     # CPD participation by region x subject, and by school phase (one pass over the bookings).
     region_subject: dict[tuple[str, str], CellData] = {}
     phase: dict[tuple[str, str], CellData] = {}
-    for row in _params(conn, "stats__cpd_participation", params):
+    for row in rows.get("stats__cpd_participation", []):
         cell = CellData(_count(row.participations), int(row.contributors or 0))
         if row.level == "cell":
             region_subject[(row.region, row.subject)] = cell
@@ -466,7 +533,7 @@ def compile_general_tables(conn: Connection, period: Period, rules: DisclosureRu
     # Ambassador activities and hours by region x activity type: one suppression pattern for both.
     activities: dict[tuple[str, str], CellData] = {}
     hours: dict[tuple[str, str], CellData] = {}
-    for row in _params(conn, "stats__ambassador_activities", {**params, "top_n": rules.dominance_n}):
+    for row in rows.get("stats__ambassador_activities", []):
         position = {
             "cell": (row.region, row.activity_type),
             "region": (row.region, TOTAL),
@@ -508,14 +575,9 @@ def compile_general_tables(conn: Connection, period: Period, rules: DisclosureRu
     )
 
     # Diversity of the ambassadors active in the period: counts of people, one dimension at a time.
-    end = period.end
-    diversity_params = {
-        **params,
-        **{f"born_after_{age}": add_years(end, -age) for age in (25, 35, 45, 55, 65)},
-    }
     by_dimension: dict[str, dict[tuple[str, str], CellData]] = defaultdict(dict)
     total = CellData(0.0, 0)
-    for row in _params(conn, "stats__ambassador_diversity", diversity_params):
+    for row in rows.get("stats__ambassador_diversity", []):
         cell = CellData(_count(row.people), int(row.people or 0))
         if row.dimension == "total":
             total = cell
@@ -548,7 +610,7 @@ def compile_general_tables(conn: Connection, period: Period, rules: DisclosureRu
     # Impact measures: responses per measure (a protected count), means and medians beside them.
     responses: dict[tuple[str, str], CellData] = {}
     impact: dict[str, ImpactFigures] = {}
-    for row in _params(conn, "stats__impact_measures", params):
+    for row in rows.get("stats__impact_measures", []):
         responses[(row.measure, VALUE)] = CellData(_count(row.responses), int(row.contributors or 0))
         impact[row.measure] = ImpactFigures(
             int(row.contributors or 0),
@@ -1205,17 +1267,23 @@ def prepare_release(
         for release in load_releases(conn, [p.label for p in period.family()])
         if not (release.funder.slug == funder.slug and release.period == period.label)
     ]
-    current = compile_general_tables(conn, period, rules)
-    sponsored = compile_sponsored_table(conn, funder, period)
-    progress(1)
     same_period = [release for release in stored if release.period == period.label]
     carried_from = same_period[0] if same_period else None
+    # Tables already released for this period are repeated as first published; only the others are
+    # aggregated (all of them when none was released yet).
+    current = compile_general_tables(None, period, rules)  # the layouts
+    carried = {t.name: carried_table(t, carried_from) for t in current.tables} if carried_from else {}
+    if any(carried.get(t.name) is None for t in current.tables):
+        rows = fetch_general_rows_in_parallel(conn.engine, period, rules)
+        current = compile_general_tables(None, period, rules, rows)
+    sponsored = compile_sponsored_table(conn, funder, period)
+    progress(1)
     tables: list[StatTable] = []
     carried_names: list[str] = []
     for table in current.tables:
-        carried = carried_table(table, carried_from) if carried_from is not None else None
-        tables.append(carried or table)
-        if carried is not None:
+        kept = carried.get(table.name)
+        tables.append(kept or table)
+        if kept is not None:
             carried_names.append(table.name)
     if sponsored is not None:
         tables.append(sponsored)
@@ -1226,7 +1294,8 @@ def prepare_release(
         for other in period.family():
             if other.label == period.label:
                 continue
-            context.extend(compile_general_tables(conn, other, rules).tables)
+            rows = fetch_general_rows_in_parallel(conn.engine, other, rules)
+            context.extend(compile_general_tables(None, other, rules, rows).tables)
             other_sponsored = compile_sponsored_table(conn, funder, other)
             if other_sponsored is not None:
                 context.append(other_sponsored)
