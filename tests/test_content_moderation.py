@@ -226,3 +226,29 @@ def test_the_moderation_commands(sqlite_url: str, tmp_path: Path) -> None:
     assert sla.exit_code == 0 and "1 open" in sla.output and "moderation-sla.md" in sla.output
     missing = runner.invoke(app, ["moderation", "report", "999", "--member", "1", "--reason", "spam"])
     assert missing.exit_code != 0 and "no post 999" in missing.output + str(missing.exception)
+
+
+def test_erasing_an_author_removes_their_hits_cases_and_queues(engine: Engine, tmp_path: Path) -> None:
+    """The personal-data map reaches every table of the queue: the erasure engine removes them all."""
+    from tasks.db import table_counts
+    from tasks.erasure import erase_items, resolve_identities
+    from tasks.plans import ItemRow
+
+    community = Community(engine)
+    filtered = community.post("crypto giveaway now")
+    reported = community.post("subhuman stuff")
+    community.report(reported, "hate")
+    community.attach(filtered, "bomb making.pdf")
+    content_rescan_once(keyword_list=str(write_list(tmp_path / "l.csv", LIST)), workers=1)
+    (case, _) = community.cases()
+    with engine.begin() as conn:
+        decide_case(conn, case.id, "remove", "Rule 5.", "mod-1")
+        open_appeal(conn, case.id, community.account_id, "context")
+        open_complaint(conn, filtered, community.account_id, "wrong")
+    with engine.begin() as conn:
+        items = [ItemRow(1, community.account_id, "accounts", community.account_id, "erase_subject", "test")]
+        erase_items(conn, items, resolve_identities(conn, items))
+    tables = ["posts", "scan_hits", "moderation_cases", "moderation_decisions", "moderation_appeals",
+              "filter_complaints", "moderation_case_reports", "content_reports"]  # fmt: skip
+    with engine.connect() as conn:
+        assert set(table_counts(conn, tables).values()) == {0}
