@@ -831,17 +831,17 @@ def erase_items(
         subject: str | None = identity.audit_hash(f"{item.subject_table}:{item.subject_row_id}")
         if item.action != "erase_subject" and not identity.emails and not identity.request_hash:
             subject = None
-        audit_rows.append(
-            audit_row(
-                event,
-                subject=subject,
-                rule=item.rule,
-                plan_id=plan_id,
-                request_id=request_id,
-                detail=detail,
-                run_id=run_id,
-            )
+        row = audit_row(
+            event,
+            subject=subject,
+            rule=item.rule,
+            plan_id=plan_id,
+            request_id=request_id,
+            detail=detail,
+            run_id="",  # looked up once by the caller: the lookup costs more than the row
         )
+        row["run_id"] = run_id
+        audit_rows.append(row)
     write_audit_rows(conn, audit_rows)
     return EraseOutcome(audit_rows=audit_rows, table_counts=table_counts, item_counts=per_item)
 

@@ -61,41 +61,53 @@ def code_from_text(text: str | None) -> str | None:
     return normalise_code(match.group(1)) if match else None
 
 
-def classify_event(event: str, enhanced_status: str | None, smtp_status: str | None = None) -> str:
+def classify_event(event: str | None, enhanced_status: str | None, smtp_status: str | None = None) -> str:
     """The class of one event (the rules in the module docstring)."""
-    frame = pd.DataFrame({"event": [event], "enhanced": [enhanced_status], "smtp": [smtp_status]})
-    return str(classify(frame["event"], frame["enhanced"], frame["smtp"]).iloc[0])
+    kind = (event or "").strip().lower()
+    if kind == "delivery":
+        return "delivery"
+    if kind == "complaint":
+        return "complaint"
+    if kind != "bounce":
+        return "undetermined"
+    code = normalise_code(enhanced_status) if isinstance(enhanced_status, str) else None
+    reply = smtp_status.strip()[:1] if isinstance(smtp_status, str) else ""
+    if code is None:
+        return "transient" if reply == "4" else "undetermined"
+    klass, subject, detail = code.split(".")
+    if (subject, detail) == ("2", "2"):
+        return "transient"  # mailbox full: the mailbox exists
+    if klass == "4":
+        return "transient"
+    if klass == "5":
+        if code in BAD_MAILBOX_CODES:
+            return "bad_mailbox"
+        if code in BAD_DOMAIN_CODES:
+            return "bad_domain"
+        return "permanent_other"
+    return "undetermined"
 
 
 def classify(events: pd.Series, enhanced: pd.Series, smtp: pd.Series) -> pd.Series:
-    """Vectorised classification of many events (same rules as classify_event)."""
-    event = events.astype("string").str.lower().to_numpy(dtype=object, na_value="")
-    code = enhanced.astype("string").fillna("").str.strip()
-    parts = code.str.extract(r"^([245])\.0*(\d{1,3})\.0*(\d{1,3})$")
-    klass = parts[0].fillna("").to_numpy(dtype=object)
-    subject_detail = (parts[1].fillna("") + "." + parts[2].fillna("")).to_numpy(dtype=object)
-    normal = np.where(klass != "", klass + "." + subject_detail, "")
-    reply = smtp.astype("string").fillna("").str.strip().str[:1].to_numpy(dtype=object)
-    is_bounce = event == "bounce"
-    conditions = [
-        event == "delivery",
-        event == "complaint",
-        is_bounce & (subject_detail == "2.2") & (klass != ""),
-        is_bounce & (klass == "4"),
-        is_bounce & np.isin(normal, list(BAD_MAILBOX_CODES)),
-        is_bounce & np.isin(normal, list(BAD_DOMAIN_CODES)),
-        is_bounce & (klass == "5"),
-        is_bounce & (klass == "") & (reply == "4"),
-    ]
-    choices = [
-        "delivery",
-        "complaint",
-        "transient",
-        "transient",
-        "bad_mailbox",
-        "bad_domain",
-        "permanent_other",
-        "transient",
-    ]
-    result = np.select(conditions, choices, default="undetermined")
+    """Vectorised classification of many events: each distinct (event, code, reply) is classified once
+    by classify_event, then the classes are spread back (exports repeat a few dozen combinations)."""
+    if len(events) == 0:
+        return pd.Series([], index=events.index, dtype=object)
+    codes = []
+    uniques = []
+    for series in (events, enhanced, smtp):
+        code, unique = pd.factorize(series.astype(object), use_na_sentinel=True)
+        codes.append(code.astype(np.int64) + 1)  # 0 stands for a missing value
+        uniques.append([None, *unique.tolist()])
+    sizes = [len(u) for u in uniques]
+    key = (codes[0] * sizes[1] + codes[1]) * sizes[2] + codes[2]
+    distinct, inverse = np.unique(key, return_inverse=True)
+    labels = []
+    for value in distinct.tolist():
+        rest, reply_code = divmod(value, sizes[2])
+        event_code, enhanced_code = divmod(rest, sizes[1])
+        labels.append(
+            classify_event(uniques[0][event_code], uniques[1][enhanced_code], uniques[2][reply_code])
+        )
+    result = np.asarray(labels, dtype=object)[inverse.reshape(-1)]
     return pd.Series(result, index=events.index, dtype=object)
