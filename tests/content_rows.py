@@ -96,7 +96,7 @@ class Community:
                 .values(body=body, edited_at=moment, updated_at=moment)
             )
 
-    def attach(self, post_id: int, file_name: str) -> int:
+    def attach(self, post_id: int, file_name: str, uploaded_at: datetime | None = None) -> int:
         with self.engine.begin() as conn:
             return int(
                 conn.execute(
@@ -107,7 +107,7 @@ class Community:
                             "file_name": file_name,
                             "content_type": "application/pdf",
                             "size_bytes": 1000,
-                            "uploaded_at": self._tick(),
+                            "uploaded_at": uploaded_at or self._tick(),
                         }
                     ],
                 ).scalar_one()

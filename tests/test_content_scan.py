@@ -182,6 +182,20 @@ def test_an_edited_post_is_scanned_again(engine: Engine, tmp_path: Path) -> None
     assert case.status == "open" and case.categories == "terrorism"
 
 
+def test_a_file_attached_to_an_old_post_is_scanned(engine: Engine, tmp_path: Path) -> None:
+    from tasks.calendar import utc_now
+
+    community = Community(engine)
+    post = community.post("our lesson plan")
+    _rescan(tmp_path, LIST)
+    attachment = community.attach(post, "Bomb-Making_guide.pdf", uploaded_at=utc_now())
+    result = _rescan(tmp_path)
+    assert [(s.kind, s.posts, s.new_hits) for s in result.steps] == [("incremental", 1, 1)]
+    (hit,) = community.hits(post)
+    assert (hit.field, hit.source_id, hit.start_offset, hit.end_offset) == ("attachment", attachment, 0, 11)
+    assert community.hidden(post) == (True, "moderation")
+
+
 def test_parallel_workers_find_exactly_what_one_finds(engine: Engine, tmp_path: Path) -> None:
     community = Community(engine)
     for i in range(60):

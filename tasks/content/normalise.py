@@ -5,8 +5,8 @@ The normal form of a text is built in five steps. Terms go through exactly the s
 matches the text however either was written.
 
 1. Fold, character by character: every kind of apostrophe becomes "'" (a term written with one also
-   matches without it: "don't" matches "dont"); white space and control characters become a space;
-   every other character is
+   matches without it: "don't" matches "dont"); white space, hyphens, dashes, underscores and control
+   characters become a space ("bomb-making" is the phrase "bomb making"); every other character is
    decomposed (Unicode NFKD, which also maps fullwidth, circled and mathematical alphanumeric letters to
    plain ones), case-folded, stripped of combining marks and of invisible format characters (zero-width
    spaces and joiners, soft hyphens, Unicode category Cf), then lookalike letters (Cyrillic, Greek,
@@ -42,6 +42,9 @@ import numpy as np
 
 APOSTROPHES = "'`\u00b4\u2018\u2019\u201b\u02b9\u02bb\u02bc\u02bd\u2032\uff07"
 """Every one of them folds to "'"."""
+
+DASHES = frozenset("-_\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+"""Hyphens, dashes and underscores read as a space: "bomb-making" and "bomb_making" are the phrase."""
 
 INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180e")
 """Invisible characters that are not in Unicode category Cf (fillers, blank braille); removed."""
@@ -91,7 +94,7 @@ _MAX_JOIN_GAP = 4  # single letters at most 4 apart: 1 to 3 characters between t
 def _fold_char_uncached(ch: str) -> str:
     if ch in APOSTROPHES:
         return "'"
-    if ch.isspace() or unicodedata.category(ch) == "Cc":
+    if ch.isspace() or ch in DASHES or unicodedata.category(ch) == "Cc":
         return " "
     if ch in INVISIBLE:
         return ""
@@ -105,7 +108,7 @@ def _fold_char_uncached(ch: str) -> str:
             continue
         if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
             continue
-        if c.isspace() or unicodedata.category(c) == "Cc":
+        if c.isspace() or c in DASHES or unicodedata.category(c) == "Cc":
             out.append(" ")
             continue
         mapped = HOMOGLYPHS.get(c, c)

@@ -122,15 +122,32 @@ def read_state(conn: Connection) -> Any:
     return conn.execute(select(scan_state).where(scan_state.c.scanner == SCANNER)).first()
 
 
+_ANY_ID = 2**62
+"""The snapshot's id when its moment is an attachment's: every post up to that moment is included."""
+
+
+def _snapshot(conn: Connection) -> tuple[datetime, int] | None:
+    """The (moment, post id) a scan runs up to: the newest post, or the newest attachment if later."""
+    newest = conn.execute(sql("content__newest_post", conn).columns(updated_at=DateTime, id=Integer)).first()
+    attached = conn.execute(sql("content__newest_attachment", conn).columns(uploaded_at=DateTime)).scalar()
+    post_at = _as_datetime(newest.updated_at) if newest is not None else None
+    attachment_at = _as_datetime(attached)
+    if post_at is None:
+        return None
+    if attachment_at is not None and attachment_at > post_at:
+        return attachment_at, _ANY_ID
+    assert newest is not None
+    return post_at, int(newest.id)
+
+
 def plan_scan(conn: Connection) -> ScanPlan:
     """What this run must scan, with which terms, to catch up with the posts and the keyword list."""
     version = current_version(conn)
     state = read_state(conn)
     previous = state.list_version if state is not None else None
     watermark = (state.watermark_at, state.watermark_id) if state is not None else (None, None)
-    newest = conn.execute(sql("content__newest_post", conn).columns(updated_at=DateTime, id=Integer)).first()
-    through = (_as_datetime(newest.updated_at), int(newest.id)) if newest is not None else None
-    plan = ScanPlan(version, previous, watermark, through)  # type: ignore[arg-type]
+    through = _snapshot(conn)
+    plan = ScanPlan(version, previous, watermark, through)
     if version is None:
         return plan
     everything = tuple(term.id for term in terms_in_version(conn, version))
