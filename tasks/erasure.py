@@ -317,13 +317,20 @@ def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
         yield list(values[start : start + size])
 
 
+_STATEMENTS: dict[Any, Any] = {}
+
+
 def _select_in(
     conn: Connection, columns: Sequence[Any], where_column: Any, values: Iterable[Any]
 ) -> Iterator[Any]:
     ordered = sorted(set(values), key=str)
     if not ordered:
         return
-    statement = select(*columns).where(where_column.in_(bindparam("values", expanding=True)))
+    key = (tuple(columns), where_column)
+    statement = _STATEMENTS.get(key)
+    if statement is None:  # built once per shape: building a statement costs more than running it
+        statement = select(*columns).where(where_column.in_(bindparam("values", expanding=True)))
+        _STATEMENTS[key] = statement
     for chunk in _chunks(ordered):
         yield from conn.execute(statement, {"values": chunk})
 
@@ -478,6 +485,7 @@ class RowSets:
     unlink: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
     owners: dict[tuple[str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
     linked_by: dict[tuple[str, int], set[int]] = field(default_factory=lambda: defaultdict(set))
+    searched_accounts: set[int] = field(default_factory=set)  # every account link was searched for these
     # anonymise_row on a row kept for a regulatory rule (strategy retain): the rule's time is over, so the
     # row keeps nothing personal, not only what the map clears at a subject's erasure (issue 5)
     expire: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
@@ -511,6 +519,7 @@ def _find_subject_rows(
             by_email[address].add(item_id)
     if not by_account and not by_email:
         return
+    rows.searched_accounts.update(by_account)
     for name in emap.about_people():
         spec = emap.tables[name]
         table = spec.table
@@ -604,14 +613,22 @@ def _plan_actions(conn: Connection, emap: ErasureMap, rows: RowSets) -> None:
         deleted = rows.delete.get(name)
         if not deleted:
             continue
+        searched = name in emap.self_tables and deleted <= rows.searched_accounts
         for ref in emap.references.get(name, ()):
+            child_spec = emap.tables.get(ref.child)
+            # every row pointing at these accounts through an account link was found already
+            if (
+                searched
+                and child_spec is not None
+                and any(link.kind == "account" and link.column == ref.column for link in child_spec.links)
+            ):
+                continue
             child_table = metadata.tables[ref.child]
             child_key = list(child_table.primary_key.columns)
             if len(child_key) != 1:
                 raise ErasureMapError(f"{ref.child}: the erasure engine needs a single-column primary key")
             key = child_key[0]
             column = child_table.c[ref.column]
-            child_spec = emap.tables.get(ref.child)
             direct = child_spec.direct_subject_links if child_spec else []
             direct_columns = [child_table.c[d.column] for d in direct]
             for record in _select_in(conn, [key, column, *direct_columns], column, deleted):
@@ -899,8 +916,9 @@ def append_journal(audit_rows: Sequence[Mapping[str, Any]]) -> int:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
         handle.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+        # Flushed, not fsynced: as durable as the database's own commits (WAL, synchronous=NORMAL);
+        # records a crash loses here are copied from the audit log by sync_journal on the next run.
         handle.flush()
-        os.fsync(handle.fileno())
     return len(entries)
 
 
