@@ -25,6 +25,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -223,7 +224,7 @@ def _erasure_database(path: Path, accounts: int) -> int:
     return rows
 
 
-def _plan_and_apply(url: str, subject_ids: list[int], batch_size: int) -> tuple[float, float, object]:
+def _plan_and_apply(url: str, subject_ids: list[int], batch_size: int) -> tuple[float, float, Any]:
     from tasks.db import get_engine
     from tasks.plans import PlanItem, apply_plan, check_plan, create_plan
 
@@ -265,14 +266,14 @@ def bench_erasure(subjects: int, one_by_one: int) -> bool:
     print(
         f"batched (500 subjects per transaction): check {check_b:.1f} s, apply {apply_b:.1f} s "
         f"({len(subject_ids) / apply_b:,.0f} subjects/s); {result_b.subjects_erased:,} erased"
-    )  # type: ignore[attr-defined]
-    print(f"  rows: {', '.join(f'{t} {sum(c.values()):,}' for t, c in sorted(result_b.tables.items()))}")  # type: ignore[attr-defined]
+    )
+    print(f"  rows: {', '.join(f'{t} {sum(c.values()):,}' for t, c in sorted(result_b.tables.items()))}")
     sample = subject_ids[:one_by_one]
     check_s, apply_s, result_s = _plan_and_apply(single_url, sample, batch_size=1)
     print(
         f"one at a time (1 subject per transaction): check {check_s:.1f} s, apply {apply_s:.1f} s "
         f"({len(sample) / apply_s:,.0f} subjects/s); {result_s.subjects_erased:,} erased"
-    )  # type: ignore[attr-defined]
+    )
     batched_rate = len(subject_ids) / apply_b
     single_rate = len(sample) / apply_s
     ratio = batched_rate / single_rate
