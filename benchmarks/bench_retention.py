@@ -71,7 +71,7 @@ def main() -> None:
     os.environ.setdefault("STEWARD_SECRET_KEY", "bench-secret")
 
     from steward.settings import get_settings, reset_settings_cache
-    from tasks.db import get_engine, table_counts
+    from tasks.db import get_engine, table_counts, upgrade_database
     from tasks.plans import apply_plan, approve_plan
     from tasks.retention import (
         Sweep,
@@ -84,6 +84,7 @@ def main() -> None:
     from tasks.schema import SOURCE_TABLES
 
     reset_settings_cache()
+    upgrade_database()  # the copy may predate a migration added since it was generated
     engine = get_engine()
     with engine.connect() as conn:
         counts = table_counts(conn, list(SOURCE_TABLES))

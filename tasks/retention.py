@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from prefect import task
@@ -32,6 +32,9 @@ from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.calendar import add_months, local_date, local_midnight_utc, today_local
 from tasks.db import SQL_DIR, sql
+
+if TYPE_CHECKING:
+    from tasks.plans import PlanCheck
 
 ACTIONS = ("erase_subject", "delete_row", "anonymise_row")
 COUNTS_FROM = ("anchor", "financialYearEnd")
@@ -535,7 +538,7 @@ def _insert_due_items(
     from tasks.schema import plan_items
 
     rows = _rule_rows(rule, conn)
-    constants = {
+    constants: dict[str, Any] = {
         "plan_id": bindparam("p_plan_id", plan_id, type_=BigInteger()),
         "subject_table": bindparam("p_subject_table", rule.table, type_=String()),
         "action": bindparam("p_action", rule.action, type_=String()),
@@ -607,7 +610,7 @@ def plan_retention(conn: Connection, sweep: Sweep, progress: ProgressCallback | 
     return plan_id
 
 
-def check_retention_plan(conn: Connection, plan_id: int, today: date | None = None) -> Any:
+def check_retention_plan(conn: Connection, plan_id: int, today: date | None = None) -> PlanCheck:
     """Check a retention plan: blocked items deferred (holds, bookings, open SARs), then the guard.
 
     The guard's share of accounts is the erasure engine's; its cap on rows is the retention setting
@@ -1190,7 +1193,7 @@ def waiting_plans_task() -> list[int]:
 
 
 @task(name="retention-check-plan", persist_result=False, cache_policy=NO_CACHE)
-def check_plan_task(plan_id: int, sweep: Sweep, dry_run: bool = False) -> Any:
+def check_plan_task(plan_id: int, sweep: Sweep, dry_run: bool = False) -> PlanCheck:
     from tasks.db import begin
 
     with begin() as conn:
