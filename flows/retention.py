@@ -33,10 +33,10 @@ def retention(
 
     1. finish the plans an earlier run left (approved by the DPO, or cut short by a crash);
     2. unless a plan still waits for the DPO, plan every rule's due rows, check the plan (legal holds,
-       active CPD bookings and open subject access requests defer items; the guard stops a plan that
-       removes too much: on a Prefect server the run pauses for the DPO's decision, otherwise it stops
-       and names the plan) and validate it against its contract (a blocking failure raises: nothing
-       is applied);
+       active CPD bookings, open subject access requests and restrictions defer items; the guard
+       stops a plan that removes too much: on a Prefect server the run pauses for the DPO's decision,
+       otherwise it stops and names the plan) and validate it against its contract (a blocking
+       failure raises: nothing is applied);
     3. apply it (unless `apply` is false: a dry run, which supersedes older unapplied plans);
     4. verify: every record past its limit with no hold or block, published as the keyed artifact
        `retention-verify` (with `retention-plan`, the plan per rule).

@@ -691,7 +691,8 @@ class RetentionPlanReport:
 
 
 def summarise_retention_plan(conn: Connection, plan_id: int, sweep: Sweep) -> RetentionPlanReport:
-    """Per rule: due, held (legal hold), blocked (booking, open SAR), to apply, done, oldest record left."""
+    """Per rule: due, held (legal hold), blocked (booking, open SAR, restriction), to apply, done, oldest
+    record left."""
     from tasks.plans import REASON_HOLD, get_plan, plan_summary
 
     summary = plan_summary(conn, plan_id)
@@ -878,8 +879,8 @@ class VerifyReport:
         )
         head = (
             f"Retention check for {self.today.isoformat()}: {verdict}. "
-            f"Held by a legal hold: {sum(r.held for r in self.rules):,}; blocked (active CPD booking, open "
-            f"subject access request): {sum(r.blocked for r in self.rules):,}."
+            f"Held by a legal hold: {sum(r.held for r in self.rules):,}; blocked (an active CPD booking, an "
+            f"open subject access request, a restriction of processing): {sum(r.blocked for r in self.rules):,}."
         )
         table = markdown_table(
             ["rule", "table", "period", "due before", "overdue", "held", "blocked", "oldest overdue"],

@@ -206,10 +206,11 @@ def apply(
 ) -> None:
     """Sweep now: finish earlier plans, plan and check every rule, apply the plan, then verify.
 
-    Legal holds, active CPD bookings and open subject access requests defer what they protect. A plan
-    over the guard (share of accounts, or retention_guard_max_rows) stops before deleting anything:
-    exit code 3, and `steward plans approve ID --by NAME` releases it for the next run; while it waits,
-    no new plan is made. Safe to run again after a crash: only what is still pending is done.
+    Legal holds, active CPD bookings, open subject access requests and restrictions of processing
+    defer what they protect. A plan over the guard (share of accounts, or retention_guard_max_rows)
+    stops before deleting anything: exit code 3, and `steward plans approve ID --by NAME` releases it
+    for the next run; while it waits, no new plan is made. Safe to run again after a crash: only what
+    is still pending is done.
     """
     from steward.progress import progress_bar
     from tasks.db import begin
