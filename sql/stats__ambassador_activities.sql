@@ -42,55 +42,75 @@ people as (
     group by account_id
 ),
 
+-- Each level in one sort: window aggregates over the whole partition give the totals and the count of
+-- people, a running sum gives the hours of the top_n largest contributors (read at rank top_n, or at
+-- the last rank when fewer people contributed), so no GROUP BY sorts the rows again.
 ranked as (
     select
         'cell' as level,
         region,
         activity_type,
-        activities,
-        hours,
-        row_number() over (partition by region, activity_type order by hours desc, account_id) as rank
+        count(*) over whole_cell as contributors,
+        sum(activities) over whole_cell as activities,
+        sum(hours) over whole_cell as hours,
+        sum(hours) over running_cell as top_hours,
+        row_number() over cell as rank
     from cell_people
+    window
+        cell as (partition by region, activity_type order by hours desc, account_id),
+        whole_cell as (cell rows between unbounded preceding and unbounded following),
+        running_cell as (cell rows between unbounded preceding and current row)
     union all
     select
         'region',
         region,
         null,
-        activities,
-        hours,
-        row_number() over (partition by region order by hours desc, account_id)
+        count(*) over whole_region,
+        sum(activities) over whole_region,
+        sum(hours) over whole_region,
+        sum(hours) over running_region,
+        row_number() over by_region
     from region_people
+    window
+        by_region as (partition by region order by hours desc, account_id),
+        whole_region as (by_region rows between unbounded preceding and unbounded following),
+        running_region as (by_region rows between unbounded preceding and current row)
     union all
     select
         'type',
         null,
         activity_type,
-        activities,
-        hours,
-        row_number() over (partition by activity_type order by hours desc, account_id)
+        count(*) over whole_type,
+        sum(activities) over whole_type,
+        sum(hours) over whole_type,
+        sum(hours) over running_type,
+        row_number() over by_type
     from type_people
+    window
+        by_type as (partition by activity_type order by hours desc, account_id),
+        whole_type as (by_type rows between unbounded preceding and unbounded following),
+        running_type as (by_type rows between unbounded preceding and current row)
     union all
     select
         'total',
         null,
         null,
-        activities,
-        hours,
-        row_number() over (order by hours desc, account_id)
+        count(*) over whole_total,
+        sum(activities) over whole_total,
+        sum(hours) over whole_total,
+        sum(hours) over running_total,
+        row_number() over by_total
     from people
+    window
+        by_total as (order by hours desc, account_id),
+        whole_total as (by_total rows between unbounded preceding and unbounded following),
+        running_total as (by_total rows between unbounded preceding and current row)
 ),
 
 final as (
-    select
-        level,
-        region,
-        activity_type,
-        sum(activities) as activities,
-        sum(hours) as hours,
-        count(*) as contributors,
-        sum(case when rank <= :top_n then hours else 0 end) as top_hours
+    select level, region, activity_type, activities, hours, contributors, top_hours
     from ranked
-    group by level, region, activity_type
+    where rank = case when contributors < :top_n then contributors else :top_n end
 )
 
 select * from final

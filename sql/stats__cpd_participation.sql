@@ -52,23 +52,29 @@ per_person_subject as (
     inner join accounts on accounts.id = per_subject.account_id
 ),
 
+cells as (
+    select region, subject, sum(participations) as participations, count(*) as contributors
+    from per_person_subject
+    group by region, subject
+),
+
 final as (
     select
         'cell' as level,
         region,
         subject,
         cast(null as varchar(20)) as school_phase,
-        sum(participations) as participations,
-        count(*) as contributors
-    from per_person_subject
-    group by region, subject
+        participations,
+        contributors
+    from cells
     union all
     select 'region', region, null, null, sum(participations), count(*)
     from people
     group by region
     union all
-    select 'subject', null, subject, null, sum(participations), count(*)
-    from per_subject
+    -- each person belongs to one region, so a subject's people are the sum of its cells' people
+    select 'subject', null, subject, null, sum(participations), sum(contributors)
+    from cells
     group by subject
     union all
     select 'phase', null, null, school_phase, sum(participations), count(*)
