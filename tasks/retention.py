@@ -573,7 +573,8 @@ def _insert_due_items(
             plan_items.c.action == rule.action,
         )
         source = source.where(rows.c.row_id.not_in(planned))
-    statement = insert(plan_items).from_select(columns, source)
+    # rowcount of an INSERT ... SELECT is -1 on psycopg unless asked for (SQLAlchemy 2.0)
+    statement = insert(plan_items).from_select(columns, source).execution_options(preserve_rowcount=True)
     params = {"cutoff": rule.cutoff_param(sweep.cutoffs[rule.id]), **rule.parameters}
     return int(conn.execute(statement, params).rowcount or 0)
 

@@ -423,6 +423,23 @@ def test_no_personal_data_in_audit_reports_or_plans(db_url: str, no_guard: None)
     if journal.exists():
         texts.append(journal.read_text())
     assert not any(sentinel in text.lower() for text in texts)
+    # one audit record per rule and subject, naming the rule; the subject only as a keyed hash
+    with engine.connect() as conn:
+        audits = conn.execute(
+            select(audit_log.c.event, audit_log.c.rule, audit_log.c.subject_hash).where(
+                audit_log.c.event.in_(["subject_erased", "row_deleted"])
+            )
+        ).all()
+        planned = conn.execute(
+            select(audit_log.c.detail).where(audit_log.c.event == "retention_planned")
+        ).scalar_one()
+    assert sorted((event, rule) for event, rule, _ in audits) == [
+        ("row_deleted", "survey_responses"),
+        ("row_deleted", "unsuccessful_job_applications"),
+        ("subject_erased", "never_signed_in_accounts"),
+    ]
+    assert all(subject and len(subject) == 64 for _, _, subject in audits)
+    assert json.loads(planned)["items_by_rule"]["survey_responses"] == 1
 
 
 def test_a_plan_that_fails_its_contract_is_not_applied(db_url: str, no_guard: None) -> None:
