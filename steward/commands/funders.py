@@ -26,8 +26,11 @@ def list_funders_command() -> None:
         typer.echo("no funders: no CPD course has a sponsor, and nothing was released before")
         return
     table = Table(title="Funders")
-    for column in ("funder", "slug (folder)", "sponsored courses", "releases", "last delivered"):
-        table.add_column(column)
+    table.add_column("funder", no_wrap=True)
+    table.add_column("slug (folder)", no_wrap=True)
+    table.add_column("sponsored courses", justify="right")
+    table.add_column("releases")
+    table.add_column("last delivered", no_wrap=True)
     for info in funders:
         table.add_row(
             info.funder.name,
