@@ -994,7 +994,7 @@ def replay_erasures(
     after the restore, before the system is opened again: a person who registers anew afterwards with
     the same address would match too. `since`: only erasures recorded from then on (the backup's time).
     """
-    from tasks.plans import PlanItem, apply_plan, check_plan, create_plan, plan_summary
+    from tasks.plans import PlanItem, apply_plan, check_plan, create_plan, plan_summary, validate_plan
 
     engine = engine or get_engine()
     if journal is None:
@@ -1050,6 +1050,7 @@ def replay_erasures(
     with engine.begin() as conn:
         plan_id = create_plan(conn, "erasure_replay", items, summary={"journal_entries": result.considered})
         check_plan(conn, plan_id, max_active_share=1.0, max_subjects=len(items) + 1)
+        validate_plan(conn, plan_id)
     result.plan_id = plan_id
     applied = apply_plan(plan_id, engine=engine)
     result.items_done = applied.items_done

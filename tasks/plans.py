@@ -894,3 +894,51 @@ def seek_approval(plan_id: int, why: str, *, timeout_seconds: int = 86_400) -> s
             return "approved"
         reject_plan(conn, plan_id, decision.approver if decision is not None else None)
         return "rejected"
+
+
+# ------------------------------------------------------------------------------------- contract
+
+PLAN_CONTRACT_COLUMNS = (
+    "plan_id",
+    "account_id",
+    "subject_table",
+    "subject_row_id",
+    "action",
+    "rule",
+    "status",
+    "deferred_reason",
+)
+
+
+def validate_plan(
+    conn: Connection, plan_id: int, contract: str = "erasure_plan", chunk_rows: int = 250_000
+) -> int:
+    """Validate a checked plan's items against their contract (chunk by chunk); raises
+    ContractViolation (contract, rule, failed row count) on a blocking failure, so nothing is applied
+    from a plan that failed it. Returns the rows validated."""
+    import pandas as pd
+
+    from tasks.contracts import validate_frame
+
+    statement = (
+        select(*(plan_items.c[name] for name in PLAN_CONTRACT_COLUMNS))
+        .where(plan_items.c.plan_id == plan_id)
+        .order_by(plan_items.c.id)
+    )
+
+    def frame(rows: Sequence[Any]) -> Any:
+        data = pd.DataFrame([tuple(r) for r in rows], columns=list(PLAN_CONTRACT_COLUMNS))
+        for name in ("plan_id", "account_id", "subject_row_id"):
+            data[name] = data[name].astype("Int64")
+        for name in ("subject_table", "action", "rule", "status", "deferred_reason"):
+            data[name] = data[name].astype("str")
+        return data
+
+    total = 0
+    result = conn.execute(statement)
+    while rows := result.fetchmany(chunk_rows):
+        validate_frame(contract, frame(rows)).raise_for_blocking()
+        total += len(rows)
+    if total == 0:
+        validate_frame(contract, frame([])).raise_for_blocking()
+    return total

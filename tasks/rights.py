@@ -39,6 +39,7 @@ from tasks.plans import (
     check_plan,
     create_plan,
     open_plans,
+    validate_plan,
 )
 from tasks.requests import (
     RequestError,
@@ -169,6 +170,7 @@ def plan_erasure_requests(conn: Connection, run: ErasureRun) -> int | None:
 
             set_status(conn, r.id, "in_progress")
     run.check = check_plan(conn, plan_id)
+    validate_plan(conn, plan_id)  # a plan failing its contract is never applied
     return plan_id
 
 

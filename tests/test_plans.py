@@ -283,3 +283,31 @@ def test_a_run_killed_mid_apply_is_completed_by_the_next_without_doing_anything_
     }
     with engine.connect() as conn:
         assert plan_summary(conn, plan_id)["items"] == {"done": 10}
+
+
+def test_a_plan_failing_its_contract_is_refused(engine: Engine) -> None:
+    from tasks.contracts import ContractViolation
+    from tasks.plans import validate_plan
+
+    with engine.begin() as conn:
+        account = add_account(conn, "contract@example.org")
+        plan_id = create_plan(conn, "bounce_removal", [erase(account)])
+        assert validate_plan(conn, plan_id) == 1
+        # a second item for the same subject, written behind create_plan's back
+        conn.execute(
+            sa.insert(s.plan_items),
+            [
+                {
+                    "plan_id": plan_id,
+                    "account_id": account,
+                    "subject_table": "accounts",
+                    "subject_row_id": account,
+                    "action": "erase_subject",
+                    "rule": "test_rule",
+                    "reason": "duplicate",
+                    "status": "pending",
+                }
+            ],
+        )
+        with pytest.raises(ContractViolation, match="erasure_plan"):
+            validate_plan(conn, plan_id)

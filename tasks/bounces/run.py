@@ -34,7 +34,7 @@ from tasks.bounces.reconcile import (
 )
 from tasks.calendar import utc_now
 from tasks.db import get_engine, sql
-from tasks.plans import ApplyResult, PlanCheck, apply_plan, check_plan, open_plans
+from tasks.plans import ApplyResult, PlanCheck, apply_plan, check_plan, open_plans, validate_plan
 
 REPORT_KEY = "bounce-reconciliation"
 
@@ -96,6 +96,7 @@ def plan_and_check_removals(*, engine: Engine | None = None, now: datetime | Non
         if planning.plan_id is None:
             return PlannedRemoval(plan_id=None, candidates=planning.candidates)
         check = check_plan(conn, planning.plan_id)
+        validate_plan(conn, planning.plan_id)  # a plan failing its contract is never applied
     return PlannedRemoval(plan_id=planning.plan_id, candidates=planning.candidates, check=check)
 
 
