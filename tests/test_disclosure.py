@@ -350,3 +350,25 @@ def test_a_large_table_is_protected_and_proved() -> None:
     assert len(suppressed(result.pattern, "primary")) == 5
     exact = audit_pattern(result.structure, result.pattern, exact=True)
     assert exact.passed and all(i.width >= 10 for i in exact.intervals)
+
+
+def test_a_table_without_totals_is_protected_across_periods_through_its_year_cell() -> None:
+    # Impact responses per measure have no total. Q1-Q3 released, Q4 has 3 responses: the year's
+    # figure alone would give them away, so it is suppressed (nothing else needs to be).
+    quarters = {"2026-Q1": 20, "2026-Q2": 25, "2026-Q3": 30, "2026-Q4": 3}
+    context = []
+    prior = []
+    for period, value in quarters.items():
+        table = one_way({"confidence": value}, name="impact", period=period)
+        table.has_totals = False
+        context.append(table)
+        if period != "2026-Q4":
+            prior.append(
+                PriorCell(table.key("confidence", VALUE), table.label("confidence", VALUE), float(value))
+            )
+    year = one_way({"confidence": 78}, name="impact", period="2026")
+    year.has_totals = False
+    result = protect(DisclosureProblem([year], DisclosureRules(), context=context, prior=prior))
+    assert suppressed(result.pattern, "secondary") == {year.key("confidence", VALUE)}
+    [interval] = audit_pattern(result.structure, result.pattern, exact=True).intervals
+    assert interval.label.period == "2026-Q4" and math.isinf(interval.high)

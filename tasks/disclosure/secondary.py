@@ -231,6 +231,9 @@ class SecondarySuppression:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every rectangle (pair, in a one-way table) through (i, j): cost, new cells, width, and the
         partner cells' grid coordinates (rows of (ii, jj))."""
+        if not grid.table.has_totals:  # no sums in the table: a pair of its cells hides nothing
+            empty = np.zeros(0)
+            return empty, empty.astype(int), empty, np.zeros((0, 2), dtype=int)
         suppressed = supp[grid.index]
         available = self.suppressible[grid.index] & ~suppressed
         cost = np.where(suppressed, 0.0, np.where(available, grid.values + 1.0, _INF))
