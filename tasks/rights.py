@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from steward.errors import StewardError
+from steward.progress import ProgressCallback
 from tasks.audit import normalise_email, subject_hash, write_audit
 from tasks.calendar import utc_now
 from tasks.db import get_engine, sql
@@ -184,7 +185,9 @@ def collect_outcomes(conn: Connection, plan_ids: list[int], run: ErasureRun) -> 
                 run.deferred[int(row["request_id"])] = str(row["deferred_reason"])
 
 
-def process_erasure_requests(*, engine: Engine | None = None, apply: bool = True) -> ErasureRun:
+def process_erasure_requests(
+    *, engine: Engine | None = None, apply: bool = True, progress: ProgressCallback | None = None
+) -> ErasureRun:
     """Plan, check and apply the open erasure requests (the CLI's `steward erasure run`; the flow does
     the same steps with a pause for approval). Raises PlanNeedsApproval when the guard stops the plan."""
     from tasks.plans import PlanNeedsApproval
@@ -204,7 +207,7 @@ def process_erasure_requests(*, engine: Engine | None = None, apply: bool = True
             raise PlanNeedsApproval(run.plan_id, run.check.guard.explain())
         run.approval = "not_needed"
         if apply:
-            run.applied = apply_plan(run.plan_id, engine=engine)
+            run.applied = apply_plan(run.plan_id, engine=engine, progress=progress)
     with engine.connect() as conn:
         collect_outcomes(conn, plan_ids, run)
     return run

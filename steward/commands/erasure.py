@@ -102,9 +102,11 @@ def run(
 ) -> None:
     """Erase every open, identity-checked request now. Blocked requests are deferred with the reason and
     complete on the first run after the block ends. A plan past the guard stops with its id."""
+    from steward.progress import progress_bar
     from tasks.rights import process_erasure_requests
 
-    result = process_erasure_requests(apply=not dry_run)
+    with progress_bar("erasing") as advance:
+        result = process_erasure_requests(apply=not dry_run, progress=advance)
     if result.plan_id is None and not result.earlier_plans:
         typer.echo("no erasure request is due")
     if result.plan_id is not None:
