@@ -67,7 +67,10 @@ def main() -> None:
         leftover.unlink(missing_ok=True)
     shutil.copyfile(source, work)
     os.environ["STEWARD_DATABASE_URL"] = f"sqlite:///{work}"
-    os.environ["STEWARD_OUTPUT_DIR"] = str(BENCH_DIR / "retention-out")
+    # a fresh output folder: the erasure journal there belongs to the copy of the database
+    output_dir = BENCH_DIR / "retention-out"
+    shutil.rmtree(output_dir, ignore_errors=True)
+    os.environ["STEWARD_OUTPUT_DIR"] = str(output_dir)
     os.environ.setdefault("STEWARD_SECRET_KEY", "bench-secret")
 
     from steward.settings import get_settings, reset_settings_cache
@@ -151,10 +154,11 @@ def main() -> None:
     peak = _peak_rss_bytes()
     print(f"peak memory: {peak / 1e6:,.0f} MB")
     print(
-        f"targets: planning <= {PLAN_TARGET_SECONDS:.0f} s: {_verdict(plan_seconds + check_seconds <= PLAN_TARGET_SECONDS)} "
-        f"(plan {plan_seconds:.1f} s + check {check_seconds:.1f} s); "
-        f"apply >= {APPLY_TARGET_ROWS_PER_SECOND:,} rows/s: {_verdict(rate >= APPLY_TARGET_ROWS_PER_SECOND)}; "
-        f"peak memory < 1 GB: {_verdict(peak < MEMORY_TARGET_BYTES)}; "
+        f"targets: planning all rules <= {PLAN_TARGET_SECONDS:.0f} s: "
+        f"{_verdict(plan_seconds <= PLAN_TARGET_SECONDS)} ({plan_seconds:.1f} s; with the erasure engine's "
+        f"check {plan_seconds + check_seconds:.1f} s: {_verdict(plan_seconds + check_seconds <= PLAN_TARGET_SECONDS)}); "
+        f"apply >= {APPLY_TARGET_ROWS_PER_SECOND:,} rows/s: {_verdict(rate >= APPLY_TARGET_ROWS_PER_SECOND)} "
+        f"({rate:,.0f}); peak memory < 1 GB: {_verdict(peak < MEMORY_TARGET_BYTES)} ({peak / 1e6:,.0f} MB); "
         f"verify empty after the sweep: {_verdict(verified.compliant)}",
         flush=True,
     )
