@@ -11,6 +11,7 @@ from tasks.bounces.run import (
     BounceRun,
     apply_released_plans_task,
     apply_removal_plan_task,
+    drop_plan_task,
     ingest_inbox_task,
     plan_and_check_removals_task,
     reconcile_marks_task,
@@ -54,7 +55,11 @@ def bounce_reconciliation(
         check = run.planned.check if run.planned else None
         if run.planned is not None and run.planned.plan_id is not None and check is not None:
             plan_id = run.planned.plan_id
-            if check.needs_approval:
+            if not apply:
+                # A dry run: the plan is reported, then dropped so that no later run applies it.
+                run.approval = "dry_run"
+                drop_plan_task(plan_id)
+            elif check.needs_approval:
                 run.approval = (
                     seek_approval(
                         plan_id, check.guard.explain(), timeout_seconds=int(approval_timeout_hours * 3600)
@@ -67,7 +72,7 @@ def bounce_reconciliation(
                     logger.warning(run.message)
             else:
                 run.approval = "not_needed"
-            if apply and run.approval in ("approved", "not_needed"):
+            if run.approval in ("approved", "not_needed"):
                 run.applied = apply_removal_plan_task(plan_id)
     else:
         logger.warning(

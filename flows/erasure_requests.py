@@ -13,6 +13,7 @@ from tasks.plans import PlanNeedsApproval, seek_approval
 from tasks.rights import (
     apply_erasure_plan_task,
     collect_outcomes_task,
+    drop_plan_task,
     erasure_report,
     plan_erasure_requests_task,
     register_erasure_request_task,
@@ -43,7 +44,10 @@ def erasure_requests(
     new_request = register_erasure_request_task(email, account_id, received, identity_verified)
     run = plan_erasure_requests_task()
     if run.plan_id is not None and run.check is not None:
-        if run.check.needs_approval:
+        if not apply:
+            run.approval = "dry_run"  # reported, then dropped so that no later run applies it
+            drop_plan_task(run.plan_id)
+        elif run.check.needs_approval:
             why = run.check.guard.explain()
             run.approval = (
                 seek_approval(run.plan_id, why, timeout_seconds=int(approval_timeout_hours * 3600))
@@ -54,7 +58,7 @@ def erasure_requests(
                 logger.warning(str(PlanNeedsApproval(run.plan_id, why)))
         else:
             run.approval = "not_needed"
-        if apply and run.approval in ("approved", "not_needed"):
+        if run.approval in ("approved", "not_needed"):
             run = apply_erasure_plan_task(run)
     run = collect_outcomes_task(run)
     publish_markdown("erasure-requests", erasure_report(run), "Erasure requests")

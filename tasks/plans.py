@@ -558,6 +558,12 @@ def reject_plan(conn: Connection, plan_id: int, rejected_by: str | None = None) 
     )
 
 
+def drop_plan(plan_id: int, *, engine: Engine | None = None) -> None:
+    """Reject a plan made by a dry run, so that no later run applies it."""
+    with (engine or get_engine()).begin() as conn:
+        reject_plan(conn, plan_id, "dry run")
+
+
 # ----------------------------------------------------------------------------------------- apply
 
 

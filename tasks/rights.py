@@ -39,7 +39,9 @@ from tasks.plans import (
     apply_plan,
     check_plan,
     create_plan,
+    drop_plan,
     open_plans,
+    reject_plan,
     validate_plan,
 )
 from tasks.requests import (
@@ -208,6 +210,10 @@ def process_erasure_requests(
         run.approval = "not_needed"
         if apply:
             run.applied = apply_plan(run.plan_id, engine=engine, progress=progress)
+        else:
+            with engine.begin() as conn:  # a dry run: dropped, so that no later run applies it
+                reject_plan(conn, run.plan_id, "dry run")
+            run.approval = "dry_run"
     with engine.connect() as conn:
         collect_outcomes(conn, plan_ids, run)
     return run
@@ -435,3 +441,4 @@ register_erasure_request_task = _task(register_erasure_request, "register the er
 plan_erasure_requests_task = _task(plan_erasure_requests_step, "plan and check erasure requests")
 apply_erasure_plan_task = _task(apply_erasure_plan_step, "apply the erasure plan")
 collect_outcomes_task = _task(collect_outcomes_step, "record the requests' outcomes")
+drop_plan_task = _task(drop_plan, "drop the dry run's plan")

@@ -178,3 +178,16 @@ def test_unsubscribe_withdraws_marketing_consent(engine: Engine) -> None:
     assert request_row(engine, request_id)["kind"] == "unsubscribe"
     with engine.begin() as conn, pytest.raises(RightsError, match="no account"):
         unsubscribe(conn, "nobody@example.org", None)
+
+
+def test_a_dry_run_erases_nothing_and_leaves_no_plan_to_apply(engine: Engine) -> None:
+    members(engine, 60)
+    with engine.begin() as conn:
+        request_erasure(conn, "member3@example.org", identity_verified=True)
+    dry = runner.invoke(app, ["erasure", "run", "--dry-run"])
+    assert dry.exit_code == 0 and "dry run" in dry.output
+    with engine.connect() as conn:
+        assert conn.execute(select(sa.func.count()).select_from(s.accounts)).scalar_one() == 60
+        assert conn.execute(select(s.plans.c.status)).scalars().all() == ["rejected"]
+    real = process_erasure_requests(engine=engine)
+    assert len(real.completed) == 1 and real.earlier_plans == []

@@ -34,7 +34,7 @@ from tasks.bounces.reconcile import (
 )
 from tasks.calendar import utc_now
 from tasks.db import get_engine, sql
-from tasks.plans import ApplyResult, PlanCheck, apply_plan, check_plan, open_plans, validate_plan
+from tasks.plans import ApplyResult, PlanCheck, apply_plan, check_plan, drop_plan, open_plans, validate_plan
 
 REPORT_KEY = "bounce-reconciliation"
 
@@ -232,6 +232,8 @@ def bounce_report(run: BounceRun) -> str:
                     [[r, f"{n:,}"] for r, n in check.deferred_reasons.items()],
                 )
             )
+        if run.approval == "dry_run":
+            lines.append("- dry run: nothing was deleted, and the plan was dropped")
         if run.approval == "stopped":
             lines.append(f"- stopped before deleting anything: {check.guard.explain()}")
         elif run.approval == "rejected":
@@ -350,4 +352,5 @@ apply_released_plans_task = _task(apply_released_plans, "apply released removal 
 waiting_plans_task = _task(waiting_plans, "removal plans waiting for approval")
 plan_and_check_removals_task = _task(plan_and_check_removals, "plan and check removals")
 apply_removal_plan_task = _task(apply_removal_plan, "apply the removal plan")
+drop_plan_task = _task(drop_plan, "drop the dry run's plan")
 write_report_task = _task(write_report, "publish the bounce report", retries=2)
