@@ -26,14 +26,9 @@ per_subject as (
 ),
 
 per_person as (
-    select cpd_bookings.account_id, count(*) as participations
-    from cpd_bookings
-    inner join cpd_courses on cpd_courses.id = cpd_bookings.course_id + 0
-    where cpd_bookings.status = 'attended'
-        and cpd_courses.ends_on >= :period_start
-        and cpd_courses.ends_on <= :period_end
-        and cpd_bookings.account_id not in (select id from restricted)
-    group by cpd_bookings.account_id
+    select account_id, sum(participations) as participations
+    from per_subject
+    group by account_id
 ),
 
 people as (
