@@ -386,3 +386,26 @@ def test_differencing_against_earlier_releases_of_the_year_is_prevented(
         )
     assert summary["context_periods"] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
     assert summary["sensitive_statistics_audited"] >= 1
+
+
+def test_rounding_to_five_rounds_every_count_and_each_total_on_its_own(
+    quarter_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from steward.settings import reset_settings_cache
+
+    monkeypatch.setenv("STEWARD_FUNDERS_ROUNDING_BASE", "5")
+    reset_settings_cache()
+    directory = Path(release_statistics(FUNDER, "2026-Q2", today=TODAY).directory)
+    grid = _csv(directory / f"{T_REGION_SUBJECT}.csv")
+    published = {pos: float(row["value"]) for pos, row in grid.items() if row["status"] == "published"}
+    assert all(value % 5 == 0 for value in published.values())
+    # Rounded on their own: North x Maths 12 -> 10, South x Maths 20 -> 20, Maths total 32 -> 30.
+    assert (published[("North", "Maths")], published[("South", "Maths")], published[("Total", "Maths")]) == (
+        10,
+        20,
+        30,
+    )
+    assert published[("Total", "Total")] == 75 and published[("North", "Total")] == 30
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["disclosure_control"]["parameters"]["rounding_base"] == 5
+    assert "rounded to the nearest 5" in (directory / "report.html").read_text()
