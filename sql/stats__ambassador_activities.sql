@@ -2,10 +2,10 @@
 -- the number of activities, the hours, the distinct ambassadors, and the hours of the top_n largest
 -- contributors (the dominance rule). Restricted accounts are left out.
 --
--- Written for tens of millions of activities on SQLite: each contribution level is read from the
--- covering index ix_ambassador_activities_account_id_region_type in account order (no big sort);
--- coalesce() on ended_on keeps SQLite off the ended_on index, whose row-by-row lookups are slower
--- than reading the covering index whole.
+-- Written for tens of millions of activities on SQLite: each person's contribution to each cell is
+-- read from the covering index ix_ambassador_activities_account_id_region_type in account order (no
+-- big sort), and the other levels are summed from those; coalesce() on ended_on keeps SQLite off the
+-- ended_on index, whose row-by-row lookups are slower than reading the covering index whole.
 with restricted as (
     select id
     from accounts
@@ -22,11 +22,8 @@ cell_people as (
 ),
 
 region_people as (
-    select account_id, region, count(*) as activities, sum(hours) as hours
-    from ambassador_activities
-    where coalesce(ended_on, ended_on) >= :period_start
-        and coalesce(ended_on, ended_on) <= :period_end
-        and account_id not in (select id from restricted)
+    select account_id, region, sum(activities) as activities, sum(hours) as hours
+    from cell_people
     group by account_id, region
 ),
 
