@@ -20,6 +20,7 @@ Accounts undeliverable for longer than the grace period are planned for removal 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -174,45 +175,87 @@ def _transient_crossings(transient: pd.DataFrame, thresholds: Thresholds) -> pd.
 # --------------------------------------------------------------------------------- reconciliation
 
 
-def load_account_events(conn: Connection) -> pd.DataFrame:
-    """Staged events joined to the accounts whose address they are about."""
-    statement = sql("bounces__account_events", conn)
-    if conn.dialect.name == "sqlite":
-        # Straight from the driver: a million rows without building a Row object for each.
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute("pragma cache_size = -262144")  # the join probes the accounts' address index
-            cursor.execute(str(statement))
-            names = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
-        finally:
-            cursor.execute("pragma cache_size = -2000")
-            cursor.close()
-    else:
+EVENT_COLUMNS = ["account_id", "event_type", "smtp_status", "enhanced_status", "diagnostic", "occurred_at"]
+
+
+def _epoch_to_datetime(seconds: Any) -> Any:
+    values = np.asarray(seconds, dtype=np.float64)
+    return pd.to_datetime(np.round(values * 1e6).astype(np.int64), unit="us")
+
+
+def _fetch(conn: Connection, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    statement = sql(name, conn)
+    if conn.dialect.name != "sqlite":
         result = conn.execute(statement)
-        names = list(result.keys())
-        rows = list(result.fetchall())
-    empty = ["account_id", "event_type", "smtp_status", "enhanced_status", "diagnostic", "occurred_at"]
-    if not rows:
-        return pd.DataFrame(columns=empty)
-    # column by column: much faster than a frame built from a million row objects
-    columns = dict(zip(names, zip(*rows, strict=True), strict=True))
-    kinds, distinct = pd.factorize(np.array(columns["kind"], dtype=object))
-    parts = [str(k).split("|") for k in distinct.tolist()]
-    event = np.array([p[0] for p in parts], dtype=object)
-    smtp = np.array([p[1] or None for p in parts], dtype=object)
-    enhanced = np.array([p[2] or None for p in parts], dtype=object)
-    seconds = np.array(columns["occurred_epoch"], dtype=np.float64)
-    return pd.DataFrame(
-        {
-            "account_id": np.array(columns["account_id"], dtype=np.int64),
-            "event_type": event[kinds],
-            "smtp_status": smtp[kinds],
-            "enhanced_status": enhanced[kinds],
-            "diagnostic": np.array(columns["diagnostic"], dtype=object),
-            "occurred_at": pd.to_datetime(np.round(seconds * 1e6).astype(np.int64), unit="us"),
-        }
-    )
+        return list(result.keys()), [tuple(row) for row in result.fetchall()]
+    # Straight from the driver: hundreds of thousands of rows without a Row object for each.
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute("pragma cache_size = -262144")  # the join probes the accounts' address index
+        cursor.execute(str(statement))
+        names = [d[0] for d in cursor.description]
+        return names, list(cursor.fetchall())
+    finally:
+        cursor.execute("pragma cache_size = -2000")
+        cursor.close()
+
+
+def load_account_events(conn: Connection, marked: Mapping[int, str] | None = None) -> pd.DataFrame:
+    """What the rules need, per account: its bounces, and its last delivery (one `delivery` row).
+
+    Deliveries are most of an export but matter only for accounts that bounced or are marked
+    (`marked`: account id -> address): only their addresses are looked up, through the address index.
+    """
+    names, rows = _fetch(conn, "bounces__account_bounces")
+    columns = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {n: () for n in names}
+    address_of: dict[int, str] = {int(k): normalise_email(v) for k, v in (marked or {}).items()}
+    address_of.update(zip(map(int, columns["account_id"]), columns["address"], strict=True))
+    frames = []
+    if rows:
+        codes, distinct = pd.factorize(np.array(columns["codes"], dtype=object))
+        parts = [str(k).split("|") for k in distinct.tolist()]
+        smtp = np.array([p[0] or None for p in parts], dtype=object)
+        enhanced = np.array([p[1] or None for p in parts], dtype=object)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "account_id": np.array(columns["account_id"], dtype=np.int64),
+                    "event_type": "bounce",
+                    "smtp_status": smtp[codes],
+                    "enhanced_status": enhanced[codes],
+                    "diagnostic": np.array(columns["diagnostic"], dtype=object),
+                    "occurred_at": _epoch_to_datetime(columns["occurred_epoch"]),
+                }
+            )
+        )
+    last = _last_deliveries(conn, set(address_of.values()))
+    delivered = [(account, last[address]) for account, address in address_of.items() if address in last]
+    if delivered:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "account_id": np.array([a for a, _ in delivered], dtype=np.int64),
+                    "event_type": "delivery",
+                    "smtp_status": None,
+                    "enhanced_status": None,
+                    "diagnostic": None,
+                    "occurred_at": _epoch_to_datetime([t for _, t in delivered]),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[EVENT_COLUMNS]
+
+
+def _last_deliveries(conn: Connection, addresses: set[str]) -> dict[str, float]:
+    statement = sql("bounces__last_deliveries", conn).bindparams(bindparam("addresses", expanding=True))
+    ordered = sorted(addresses)
+    found: dict[str, float] = {}
+    for start in range(0, len(ordered), 500):
+        for address, epoch in conn.execute(statement, {"addresses": ordered[start : start + 500]}):
+            found[address] = float(epoch)
+    return found
 
 
 def reconcile_accounts(
@@ -222,9 +265,6 @@ def reconcile_accounts(
     over marks of an earlier system. One transaction (the caller's); audit records carry hashes only."""
     thresholds = thresholds or Thresholds.from_settings()
     now = now or utc_now()
-    events = load_account_events(conn)
-    states = account_states(events, thresholds)
-    result = ReconcileResult(accounts_with_events=len(states))
     marked = pd.DataFrame(
         conn.execute(sql("bounces__marked_accounts", conn)).mappings().all(),
         columns=[
@@ -237,6 +277,11 @@ def reconcile_accounts(
             "undeliverable_since",
         ],
     )
+    events = load_account_events(
+        conn, dict(zip(marked["account_id"].astype(int), marked["email"], strict=True))
+    )
+    states = account_states(events, thresholds)
+    result = ReconcileResult(accounts_with_events=len(states))
     last_deliveries = dict(
         zip(states["account_id"].astype(int).tolist(), states["last_delivery_at"], strict=True)
     )
