@@ -302,7 +302,7 @@ def rules_from_settings() -> DisclosureRules:
     )
 
 
-def _params(conn: Connection, name: str, params: Mapping[str, Any]) -> Any:
+def _run_stats(conn: Connection, name: str, params: Mapping[str, Any]) -> Any:
     statement = sql(name, conn)
     types = {key: Date() if isinstance(value, date) else None for key, value in params.items()}
     statement = statement.bindparams(
@@ -455,7 +455,7 @@ def fetch_general_rows(
 ) -> dict[str, list[Any]]:
     """The aggregated rows of the named statements for `period` (aggregates only, no person)."""
     with _bulk_reading(conn):
-        return {name: list(_params(conn, name, _query_params(name, period, rules))) for name in names}
+        return {name: list(_run_stats(conn, name, _query_params(name, period, rules))) for name in names}
 
 
 def fetch_general_rows_in_parallel(
@@ -643,7 +643,7 @@ def compile_sponsored_table(conn: Connection, funder: Funder, period: Period) ->
     row_dims: dict[str, dict[str, str]] = {}
     names: dict[str, str] = {}
     total = CellData(0.0, 0)
-    for row in _params(
+    for row in _run_stats(
         conn, "stats__cpd_sponsored_courses", {**_period_params(period), "sponsor": funder.name}
     ):
         cell = CellData(_count(row.participations), int(row.contributors or 0))
@@ -1572,16 +1572,13 @@ def _outcome(release: FunderRelease, outcome: str, directory: Path) -> ReleaseOu
     )
 
 
-def _deliver_stored(engine: Engine, stored: StoredRelease, directory: Path) -> FunderRelease:
-    with engine.connect() as conn:
-        release = load_release(conn, stored)
-    files = render_files(release)
+def _mark_delivered(engine: Engine, release_id: int, directory: Path, files: Mapping[str, bytes]) -> str:
+    """Record that the release's files are written; returns the manifest's SHA-256."""
     manifest_sha = _sha256(files["manifest.json"])
-    write_files(files, directory)
     with engine.begin() as conn:
         conn.execute(
             update(funder_releases)
-            .where(funder_releases.c.id == stored.id)
+            .where(funder_releases.c.id == release_id)
             .values(
                 status="delivered",
                 delivered_at=utc_now(),
@@ -1589,6 +1586,16 @@ def _deliver_stored(engine: Engine, stored: StoredRelease, directory: Path) -> F
                 manifest_sha256=manifest_sha,
             )
         )
+    return manifest_sha
+
+
+def _deliver_stored(engine: Engine, stored: StoredRelease, directory: Path) -> FunderRelease:
+    """Write a stored release's files again, exactly as first rendered, and mark it delivered."""
+    with engine.connect() as conn:
+        release = load_release(conn, stored)
+    files = render_files(release)
+    write_files(files, directory)
+    _mark_delivered(engine, stored.id, directory, files)
     return release
 
 
@@ -1644,33 +1651,10 @@ def release_statistics(
     release.summary["notes"] = release.notes
     with engine.begin() as conn:
         release_id = store_release(conn, release)
-    stored = StoredRelease(
-        release_id,
-        funder,
-        period.label,
-        "prepared",
-        release.created_at,
-        release.rules.as_dict(),
-        [t.layout() for t in release.tables],
-        release.summary,
-        [],
-        None,
-        None,
-    )
     files = render_files(release)
-    manifest_sha = _sha256(files["manifest.json"])
     write_files(files, directory)
+    manifest_sha = _mark_delivered(engine, release_id, directory, files)
     with engine.begin() as conn:
-        conn.execute(
-            update(funder_releases)
-            .where(funder_releases.c.id == stored.id)
-            .values(
-                status="delivered",
-                delivered_at=utc_now(),
-                output_path=str(directory),
-                manifest_sha256=manifest_sha,
-            )
-        )
         write_audit(
             conn,
             "funder_release_delivered",
