@@ -28,3 +28,28 @@ def test_upgrade_twice_changes_nothing(db_url: str) -> None:
     assert before == after
     assert set(sa.inspect(engine).get_table_names()) == tables_before
     assert set(metadata.tables) <= tables_before
+
+
+def test_the_migration_history_is_one_line() -> None:
+    from alembic.script import ScriptDirectory
+
+    from tasks.db import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"parallel migration heads {heads}: chain them (set down_revision)"
+
+
+def test_every_migration_downgrades_to_empty_and_upgrades_again(sqlite_url: str) -> None:
+    from alembic import command
+
+    from tasks.db import alembic_config
+
+    engine = get_engine(sqlite_url)
+    config = alembic_config(sqlite_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+    before, after = upgrade_database(sqlite_url)
+    assert before is None and after is not None
+    assert set(metadata.tables) <= set(sa.inspect(engine).get_table_names())

@@ -1,7 +1,7 @@
 """bounces and erasure: ingested export files, quarantined rows, undeliverable marks
 
 Revision ID: 0003_bounces_erasure
-Revises: 0001_foundation
+Revises: 0002_content
 Create Date: 2026-11-21 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_bounces_erasure"
-down_revision = "0001_foundation"
+down_revision = "0002_content"
 branch_labels = None
 depends_on = None
 

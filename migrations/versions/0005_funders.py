@@ -1,7 +1,7 @@
 """funder statistics: releases delivered to funders and their cells
 
 Revision ID: 0005_funders
-Revises: 0001_foundation
+Revises: 0003_bounces_erasure
 Create Date: 2026-11-21 10:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_funders"
-down_revision = "0001_foundation"
+down_revision = "0003_bounces_erasure"
 branch_labels = None
 depends_on = None
 

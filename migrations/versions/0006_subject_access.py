@@ -1,7 +1,7 @@
 """subject access: indexes on the map's links that had none
 
 Revision ID: 0006_subject_access
-Revises: 0001_foundation
+Revises: 0005_funders
 Create Date: 2026-11-21 10:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_subject_access"
-down_revision = "0001_foundation"
+down_revision = "0005_funders"
 branch_labels = None
 depends_on = None
 
