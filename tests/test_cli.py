@@ -56,3 +56,20 @@ def test_run_lists_deployments_and_rejects_unknown_ones() -> None:
     unknown = runner.invoke(app, ["run", "no-such-job"])
     assert unknown.exit_code != 0
     assert "no deployment named 'no-such-job'" in str(unknown.exception) + unknown.output
+
+
+def test_run_prints_one_readable_line_per_job_and_points_at_waiting_plans(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from steward.commands.run import print_result
+
+    print_result(
+        {
+            "data_quality": {"tables": 19, "per_table": [{"table": "accounts"}], "warnings": 0},
+            "retention": {"plan_id": 2, "approval": "stopped", "planned": {"due": 12311}},
+        }
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "  data_quality: tables=19, per_table=1 items, warnings=0"
+    assert lines[1] == "  retention: plan_id=2, approval=stopped, planned.due=12311"
+    assert "steward plans show 2" in lines[2] and "steward plans approve 2" in lines[2]

@@ -24,6 +24,49 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+def _flatten(value: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
+    """Scalars as they are, nested summaries one level down, lists as their length."""
+    if isinstance(value, dict):
+        if depth >= 2:
+            return [(prefix, f"{len(value)} entries")] if prefix else []
+        items: list[tuple[str, str]] = []
+        for key, item in value.items():
+            items += _flatten(item, f"{prefix}.{key}" if prefix else str(key), depth + 1)
+        return items
+    if isinstance(value, list | tuple):
+        return [(prefix, f"{len(value)} items")] if value else []
+    if value is None:
+        return []
+    text = str(value)
+    return [(prefix, text if len(text) <= 40 else text[:12] + "...")]
+
+
+def _waiting_plans(result: Any) -> list[int]:
+    """Plan ids a job stopped on, waiting for the DPO's approval."""
+    if not isinstance(result, dict):
+        return []
+    waiting = [int(plan) for plan in result.get("waiting_plans") or [] if isinstance(plan, int)]
+    if result.get("approval") == "stopped" and isinstance(result.get("plan_id"), int):
+        waiting.append(result["plan_id"])
+    return sorted(set(waiting))
+
+
+def print_result(result: Any) -> None:
+    """A line per job of a flow's result: what a person needs to see, no dictionaries dumped."""
+    if not isinstance(result, dict):
+        typer.echo(f"  result: {result}")
+        return
+    for job, value in result.items():
+        pairs = _flatten(value) if isinstance(value, dict) else [("", str(value))]
+        typer.echo(f"  {job}: " + ", ".join(f"{key}={text}" if key else text for key, text in pairs))
+        for plan_id in _waiting_plans(value):
+            typer.secho(
+                f"    plan {plan_id} awaits the DPO's approval: `steward plans show {plan_id}`, "
+                f"then `steward plans approve {plan_id} --by NAME`",
+                fg=typer.colors.YELLOW,
+            )
+
+
 def run(
     name: str = typer.Argument(None, help="The deployment to run (see `steward run --list`)."),
     param: list[str] = typer.Option(
@@ -58,11 +101,14 @@ def run(
     result = flow(**parameters)
     elapsed = time.monotonic() - started
     typer.echo(f"{name} finished in {elapsed:.1f} s")
-    if isinstance(result, dict):
-        for key, value in result.items():
-            typer.echo(f"  {key}: {value}")
+    print_result(result if isinstance(result, dict) else {name: result})
     output_dir = get_settings().output_dir
-    typer.echo(f"reports and outputs: {output_dir}")
+    typer.echo(f"outputs: {output_dir}")
+    reports = sorted((output_dir / "reports").glob("*.md"))
+    if reports:
+        typer.echo("reports (the latest of each, also published as Prefect artifacts):")
+        for report in reports:
+            typer.echo(f"  {report}")
 
 
 def register(app: typer.Typer) -> None:
