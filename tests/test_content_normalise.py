@@ -171,7 +171,7 @@ def test_batch_and_numpy_forms_equal_the_reference() -> None:
         texts = [_random_text(rng, 40) for _ in range(rng.randint(1, 8))]
         seen = {}
         for group in normalise_batch(texts):
-            assert len(group.marked) == len(group.text) + 2
+            assert len(group.marked) == len(group.text)
             for position, doc in enumerate(group.docs.tolist()):
                 seen[doc] = (group.doc_text(position), bool(group.joined[position]))
         for index, text in enumerate(texts):

@@ -13,8 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
 import ahocorasick
 import numpy as np
@@ -53,14 +52,21 @@ class Match:
     end: int
 
 
-class Document(NamedTuple):
-    """One text to scan: a post's title or body, or an attachment's file name (a tuple: made by the
-    hundred thousand)."""
+@dataclass
+class Documents:
+    """The texts of a chunk and where each comes from: parallel lists, as hundreds of thousands of small
+    objects would cost more than the matching."""
 
-    post_id: int
-    field: str  # title | body | attachment
-    source_id: int  # the post's id, or the attachment's id
-    text: str
+    texts: list[str] = field(default_factory=list)
+    places: list[tuple[int, str, int]] = field(default_factory=list)
+    """(post id, field: title | body | attachment, source id: the post's or the attachment's)."""
+
+    def add(self, post_id: int, field_name: str, source_id: int, text: str) -> None:
+        self.texts.append(text)
+        self.places.append((post_id, field_name, source_id))
+
+    def __len__(self) -> int:
+        return len(self.texts)
 
 
 def link_domain_spans(text: str) -> list[tuple[int, int]]:
@@ -140,9 +146,7 @@ class Matcher:
                 view_start = end - view_length + 1
                 for _index, _boundaries, lead, blocks in items:
                     if blocks:
-                        # marked[i] is text[i - 1]: the view starts with one extra MARK.
-                        key_start = view_start - 1 + lead
-                        found.add(docs[bisect.bisect_right(starts, key_start) - 1])
+                        found.add(docs[bisect.bisect_right(starts, view_start + lead) - 1])
             # Joined letters are word boundaries the marked view cannot show: look for the bare keys.
             for position in np.flatnonzero(group.joined).tolist():
                 if docs[position] not in found:
@@ -223,26 +227,26 @@ class Hit:
         return (self.post_id, self.field, self.source_id, self.term_id, self.start_offset)
 
 
-def scan_documents(matcher: Matcher, documents: Sequence[Document]) -> list[Hit]:
+def scan_documents(matcher: Matcher, documents: Documents) -> list[Hit]:
     """The hits in a chunk of documents: candidates over the whole chunk, then exact matches."""
-    texts = [document.text for document in documents]
     hits: list[Hit] = []
-    for index in matcher.candidates(texts):
-        document = documents[index]
-        matches = matcher.match(document.text)
+    for index in matcher.candidates(documents.texts):
+        text = documents.texts[index]
+        post_id, field_name, source_id = documents.places[index]
+        matches = matcher.match(text)
         if not matches:
             continue
-        domains = link_domain_spans(document.text) if document.field == "body" else []
+        domains = link_domain_spans(text) if field_name == "body" else []
         for found in matches:
             term = matcher.terms[found.term_index]
-            field = document.field
+            field = field_name
             if domains and any(d_start <= found.start < d_end for d_start, d_end in domains):
                 field = "link_domain"
             hits.append(
                 Hit(
-                    post_id=document.post_id,
+                    post_id=post_id,
                     field=field,
-                    source_id=document.source_id,
+                    source_id=source_id,
                     term_id=term.id,
                     category=term.category,
                     action=term.action,

@@ -397,14 +397,16 @@ class BatchGroup:
     """Normalised texts of a batch, joined by SEPARATOR, with the index of each text in the batch."""
 
     text: str
+    """The normalised texts, each between two SEPARATORs."""
     marked: str
-    """MARK + the text with every character but letters and digits replaced by MARK + MARK: a term whose
-    key is written the same way, with MARK before and after where it needs a word boundary, matches
-    there only at word boundaries (texts with joined letters excepted: see `joined`)."""
+    """The text with every character but letters and digits (separators too) replaced by MARK, position
+    for position: a term whose key is written the same way, with MARK before and after where it needs a
+    word boundary, matches there only at word boundaries (texts with joined letters excepted: see
+    `joined`)."""
     docs: np.ndarray
     """Index in the batch of each text of the group, in order."""
     starts: np.ndarray
-    """Start of each text in `text`, plus len(text) + 1 at the end (so text i is starts[i]:starts[i+1]-1)."""
+    """Start of each text in `text`, plus len(text) at the end (text i is starts[i]:starts[i+1]-1)."""
     joined: np.ndarray
     """True for texts with joined letters (word boundaries the marked view does not show)."""
 
@@ -414,15 +416,53 @@ class BatchGroup:
 
 
 _ASCII_TABLE = bytes(0 if b == 0 else ord(FOLD[b]) for b in range(128)) + bytes(range(128, 256))
+_ASCII_FOLD32 = np.frombuffer(_ASCII_TABLE[:128], dtype=np.uint8).astype(np.uint32)
+
+
+def _fold_codes(text: str) -> np.ndarray:
+    """Step 1 on a text that is not all ASCII (SEPARATOR kept), as code points: ASCII characters through a
+    table, the others (few) one distinct character at a time; equal to `text.translate` with FOLD."""
+    raw = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    wide = raw >= 128
+    out = raw.astype(np.uint32)
+    out[~wide] = _ASCII_FOLD32[raw[~wide]]
+    positions = np.flatnonzero(wide)
+    if positions.size == 0:
+        return out
+    distinct, which = np.unique(raw[positions], return_inverse=True)
+    folds = [_BATCH_FOLD[int(code)] for code in distinct.tolist()]
+    lengths = np.fromiter(map(len, folds), dtype=np.int64, count=len(folds))
+    if (lengths == 1).all():
+        out[positions] = np.fromiter((ord(f) for f in folds), dtype=np.uint32, count=len(folds))[which]
+        return out
+    # Some fold to nothing (invisible characters) or to several characters ("ß" -> "ss"): repeat each
+    # code as many times as its fold is long, then write the folds' characters in place.
+    single = np.fromiter((ord(f) if len(f) == 1 else 0 for f in folds), dtype=np.uint32, count=len(folds))
+    out[positions] = single[which]
+    repeat = np.ones(raw.size, dtype=np.int64)
+    repeat[positions] = lengths[which]
+    result = np.repeat(out, repeat)
+    multi = np.flatnonzero(lengths[which] > 1)
+    if multi.size:
+        starts = np.cumsum(repeat) - repeat
+        for index in multi.tolist():
+            at = int(starts[positions[index]])
+            fold = folds[int(which[index])]
+            result[at : at + len(fold)] = [ord(c) for c in fold]
+    return result
+
+
 # 256-byte tables for bytes.translate, several times faster than indexing a numpy lookup table.
 _ASCII_ALNUM = bytes(1 if b < 128 and chr(b).isalnum() else 0 for b in range(256))
 _ASCII_SYMBOL = bytes(1 if b < 128 and chr(b) in SYMBOLS else 0 for b in range(256))
+_ASCII_ALNUM_FLAGS = np.array([chr(b).isalnum() for b in range(128)], dtype=bool)
 _ASCII_MARKED = bytes(b if b < 128 and chr(b).isalnum() else 1 for b in range(256))
 _ASCII_SYMBOL_TARGET = np.array(
     [ord(SYMBOLS[chr(b)]) if b < 128 and chr(b) in SYMBOLS else b for b in range(256)], dtype=np.uint8
 )
 _SYMBOL_CODES = np.array(sorted(ord(s) for s in SYMBOLS), dtype=np.uint32)
 _SYMBOL_TARGETS = np.array([ord(SYMBOLS[chr(c)]) for c in _SYMBOL_CODES], dtype=np.uint32)
+_ASCII_SYMBOL_BYTES = tuple(s.encode() for s in SYMBOLS if s.isascii())
 _EITHER_SIDE_CODES = np.array(sorted(ord(s) for s in SYMBOLS_AFTER_LETTERS), dtype=np.uint32)
 
 
@@ -434,11 +474,15 @@ def _is_alnum_code(code: int) -> bool:
 def _alnum_mask(codes: np.ndarray) -> np.ndarray:
     if codes.dtype == np.uint8:
         return np.frombuffer(codes.tobytes().translate(_ASCII_ALNUM), dtype=bool)
-    if codes.size == 0:
-        return np.zeros(0, dtype=bool)
-    unique, inverse = np.unique(codes, return_inverse=True)
-    flags = np.fromiter((_is_alnum_code(c) for c in unique.tolist()), dtype=bool, count=unique.size)
-    return flags[inverse]
+    narrow = codes < 128
+    mask = np.zeros(codes.size, dtype=bool)
+    mask[narrow] = _ASCII_ALNUM_FLAGS[codes[narrow]]
+    wide = np.flatnonzero(~narrow)
+    if wide.size:
+        unique, inverse = np.unique(codes[wide], return_inverse=True)
+        flags = np.fromiter((_is_alnum_code(c) for c in unique.tolist()), dtype=bool, count=unique.size)
+        mask[wide] = flags[inverse]
+    return mask
 
 
 def _symbol_mask(codes: np.ndarray) -> np.ndarray:
@@ -447,33 +491,47 @@ def _symbol_mask(codes: np.ndarray) -> np.ndarray:
     return np.isin(codes, _SYMBOL_CODES)
 
 
-def _next_non_symbol(positions: np.ndarray, is_symbol: np.ndarray, step: int) -> np.ndarray:
+def _next_non_symbol(codes: np.ndarray, positions: np.ndarray, step: int) -> np.ndarray:
     """For each symbol position, the nearest position in direction `step` that holds no symbol (may be
     -1 or the array's size: outside)."""
-    size = is_symbol.size
+    size = codes.size
     found = positions + step
     while True:
         inside = (found >= 0) & (found < size)
         more = np.zeros(found.size, dtype=bool)
-        more[inside] = is_symbol[found[inside]]
+        more[inside] = np.isin(codes[found[inside]], _SYMBOL_CODES)
         if not more.any():
             return found
         found[more] += step
 
 
+def _symbol_positions(codes: np.ndarray) -> np.ndarray:
+    if codes.dtype != np.uint8:
+        return np.flatnonzero(_symbol_mask(codes))
+    # Symbols are rare: finding each is cheaper than a mask over the whole chunk.
+    raw = codes.tobytes()
+    found: list[int] = []
+    for symbol in _ASCII_SYMBOL_BYTES:
+        at = raw.find(symbol)
+        while at != -1:
+            found.append(at)
+            at = raw.find(symbol, at + 1)
+    found.sort()
+    return np.asarray(found, dtype=np.int64)
+
+
 def _replace_symbols(codes: np.ndarray) -> np.ndarray:
     """Step 2 on an array of folded code points (SEPARATOR is neither a symbol nor a letter)."""
-    is_symbol = _symbol_mask(codes)
-    positions = np.flatnonzero(is_symbol)
+    positions = _symbol_positions(codes)
     if positions.size == 0:
         return codes
     size = codes.size
-    after = _next_non_symbol(positions, is_symbol, 1)
+    after = _next_non_symbol(codes, positions, 1)
     replace = after < size
     replace[replace] = _alnum_mask(codes[after[replace]])
     either = ~replace & np.isin(codes[positions], _EITHER_SIDE_CODES)
     if either.any():
-        before = _next_non_symbol(positions[either], is_symbol, -1)
+        before = _next_non_symbol(codes, positions[either], -1)
         found = before >= 0
         found[found] = _alnum_mask(codes[before[found]])
         replace[np.flatnonzero(either)[found]] = True
@@ -504,10 +562,21 @@ def _chains(codes: np.ndarray, alnum: np.ndarray) -> list[tuple[int, int]]:
     """Step 4's chains as (left, right) pairs of joined single letters: three or more single letters,
     each 2 to 4 positions after the previous one, with the same separator between each, never across a
     text boundary (a 0)."""
-    single = alnum.copy()
-    single[1:] &= ~alnum[:-1]
-    single[:-1] &= ~alnum[1:]
-    singles = np.flatnonzero(single)
+    size = alnum.size
+    if size < 5:
+        singles = np.asarray(
+            [
+                i
+                for i in range(size)
+                if alnum[i] and (i == 0 or not alnum[i - 1]) and (i == size - 1 or not alnum[i + 1])
+            ],
+            dtype=np.int64,
+        )
+    else:
+        singles = np.flatnonzero(alnum[1:-1] & ~(alnum[:-2] | alnum[2:])) + 1
+        edges = [i for i in (0, size - 1) if alnum[i] and not alnum[1 if i == 0 else size - 2]]
+        if edges:
+            singles = np.sort(np.concatenate((singles, np.asarray(edges, dtype=np.int64))))
     if singles.size < 3:
         return []
     gaps = np.diff(singles)
@@ -541,20 +610,26 @@ def _chains(codes: np.ndarray, alnum: np.ndarray) -> list[tuple[int, int]]:
 
 def _join(codes: np.ndarray, alnum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Steps 4 and 5 on collapsed codes (texts separated by 0). Returns the codes, their alnum mask and
-    the numbers of the texts in which letters were joined."""
+    the numbers of the separators before the texts in which letters were joined."""
     pairs = _chains(codes, alnum)
     if not pairs:
         return codes, alnum, np.zeros(0, dtype=np.int64)
-    delete = np.zeros(codes.size, dtype=bool)
+    # Deleted stretches are few: copy the kept segments rather than index with a mask of the whole chunk.
+    cut: list[tuple[int, int]] = []
     for left, right in pairs:
-        delete[left + 1 : right] = True
-        if codes[right] == codes[left]:
-            delete[right] = True
+        stop = right + 1 if codes[right] == codes[left] else right
+        if cut and cut[-1][1] >= left + 1:
+            cut[-1] = (cut[-1][0], max(cut[-1][1], stop))
+        else:
+            cut.append((left + 1, stop))
+    bounds = [0, *(edge for span in cut for edge in span), codes.size]
+    segments = list(zip(bounds[0::2], bounds[1::2], strict=True))
     separators = np.flatnonzero(codes == 0)
     rights = np.asarray([right for _left, right in pairs], dtype=np.int64)
     docs_with_joins = np.unique(np.searchsorted(separators, rights))
-    keep = ~delete
-    return codes[keep], alnum[keep], docs_with_joins
+    kept_codes = np.concatenate([codes[a:b] for a, b in segments])
+    kept_alnum = np.concatenate([alnum[a:b] for a, b in segments])
+    return kept_codes, kept_alnum, docs_with_joins
 
 
 def _decode(codes: np.ndarray) -> str:
@@ -564,24 +639,29 @@ def _decode(codes: np.ndarray) -> str:
 
 
 def _group(folded: np.ndarray, docs: list[int]) -> BatchGroup:
+    """Normalise a group's folded codes: its texts joined by 0, with a 0 before the first and after the
+    last (so that the marked view has a mark at each end and lines up with the text)."""
     is_ascii = folded.dtype == np.uint8
     # ASCII texts fold one to one and none is empty, so no two separators are adjacent.
     codes = _collapse(_replace_symbols(folded), adjacent_separators=not is_ascii)
-    codes, alnum, docs_with_joins = _join(codes, _alnum_mask(codes))
-    separators = np.flatnonzero(codes == 0)
-    starts = np.concatenate(([0], separators + 1, [codes.size + 1])).astype(np.int64)
-    joined = np.zeros(len(docs), dtype=bool)
-    joined[docs_with_joins] = True
     if is_ascii:
+        marked_raw = codes.tobytes().translate(_ASCII_MARKED)
+        alnum = np.frombuffer(marked_raw, dtype=np.uint8) != 1
+        codes, alnum, docs_with_joins = _join(codes, alnum)
         raw = codes.tobytes()
-        text = raw.decode("ascii")
-        marked = raw.translate(_ASCII_MARKED).decode("ascii")
+        if docs_with_joins.size:
+            marked_raw = raw.translate(_ASCII_MARKED)
+        text, marked = raw.decode("ascii"), marked_raw.decode("ascii")
     else:
+        codes, alnum, docs_with_joins = _join(codes, _alnum_mask(codes))
         text = _decode(codes)
         marked = _decode(np.where(alnum, codes, np.asarray(1, dtype=codes.dtype)))
+    starts = (np.flatnonzero(codes == 0) + 1).astype(np.int64)
+    joined = np.zeros(len(docs), dtype=bool)
+    joined[docs_with_joins - 1] = True
     return BatchGroup(
         text=text,
-        marked=MARK + marked + MARK,
+        marked=marked,
         docs=np.asarray(docs, dtype=np.int64),
         starts=starts,
         joined=joined,
@@ -605,20 +685,19 @@ def normalise_batch(texts: Sequence[str]) -> list[BatchGroup]:
             other_docs.append(index)
     groups: list[BatchGroup] = []
     if ascii_docs:
-        joined = SEPARATOR.join([texts[i] for i in ascii_docs]).encode("ascii")
+        joined = SEPARATOR.join(["", *(texts[i] for i in ascii_docs), ""]).encode("ascii")
         groups.append(_group(np.frombuffer(joined.translate(_ASCII_TABLE), dtype=np.uint8), ascii_docs))
     if other_docs:
-        folded = SEPARATOR.join([texts[i] for i in other_docs]).translate(_BATCH_FOLD)
-        codes = np.frombuffer(folded.encode("utf-32-le"), dtype="<u4").astype(np.uint32)
-        groups.append(_group(codes, other_docs))
+        joined_text = SEPARATOR.join(["", *(texts[i] for i in other_docs), ""])
+        groups.append(_group(_fold_codes(joined_text), other_docs))
     for index in odd_docs:
         reference = normalise(texts[index])
         groups.append(
             BatchGroup(
-                text=reference.text,
+                text=SEPARATOR + reference.text + SEPARATOR,
                 marked=reference.marked,
                 docs=np.asarray([index], dtype=np.int64),
-                starts=np.asarray([0, len(reference.text) + 1], dtype=np.int64),
+                starts=np.asarray([1, len(reference.text) + 2], dtype=np.int64),
                 joined=np.asarray([bool(reference.joins)], dtype=bool),
             )
         )

@@ -22,6 +22,7 @@ Only ids, offsets and counts leave this module: never a post's text.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -39,7 +40,7 @@ from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.calendar import utc_now
 from tasks.content.keywords import added_and_withdrawn, current_version, terms_in_version
-from tasks.content.matcher import Document, Hit, Matcher, Term, scan_documents
+from tasks.content.matcher import Documents, Hit, Matcher, Term, scan_documents
 from tasks.db import dispose_engines, get_engine, sql
 from tasks.schema import content_scans, scan_hits, scan_state
 
@@ -89,6 +90,8 @@ class StepResult:
     reactivated: int = 0
     cleared: int = 0
     seconds: float = 0.0
+    worker_cpu_seconds: float = 0.0
+    """CPU time of the busiest worker (its wall time on an otherwise idle machine)."""
 
     def add(self, counts: dict[str, int]) -> None:
         self.posts += counts["posts"]
@@ -97,6 +100,7 @@ class StepResult:
         self.new_hits += counts["new_hits"]
         self.reactivated += counts["reactivated"]
         self.cleared += counts["cleared"]
+        self.worker_cpu_seconds = max(self.worker_cpu_seconds, counts.get("cpu_ms", 0) / 1000)
 
 
 # ------------------------------------------------------------------------------------------ the plan
@@ -235,20 +239,33 @@ def _zero() -> dict[str, int]:
     return {"posts": 0, "documents": 0, "characters": 0, "new_hits": 0, "reactivated": 0, "cleared": 0}
 
 
-def _documents(rows: Sequence[Any], attachments: Sequence[Any]) -> list[Document]:
+def _documents(rows: Sequence[Any], attachments: Sequence[Any]) -> Documents:
     """The texts of a chunk: each post's title and body (rows of id, title, body) and its attachments'
     file names (rows of id, post_id, file_name)."""
-    documents: list[Document] = []
-    append = documents.append
+    documents = Documents()
+    texts, places = documents.texts, documents.places
     for post_id, title, body in rows:
         if title:
-            append(Document(post_id, "title", post_id, title))
+            texts.append(title)
+            places.append((post_id, "title", post_id))
         if body:
-            append(Document(post_id, "body", post_id, body))
+            texts.append(body)
+            places.append((post_id, "body", post_id))
     for attachment_id, post_id, file_name in attachments:
         if file_name:
-            append(Document(post_id, "attachment", attachment_id, file_name))
+            texts.append(file_name)
+            places.append((post_id, "attachment", attachment_id))
     return documents
+
+
+def _rows(conn: Connection, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """All rows as the driver's plain tuples: for the texts a scan reads, SQLAlchemy's Row objects cost
+    about as much as the reading itself, and these columns need no result processing."""
+    result = conn.execute(statement, params)
+    try:
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
+    finally:
+        result.close()
 
 
 def _insert_hits(conn: Connection, dialect: str, rows: list[dict[str, Any]]) -> None:
@@ -365,11 +382,11 @@ def _scan_chunk(
 ) -> dict[str, int]:
     documents = _documents(rows, attachments)
     hits = scan_documents(ctx.matcher, documents)
-    post_ids = [int(row.id) for row in rows]
+    post_ids = [int(row[0]) for row in rows]
     counts = _zero()
     counts["posts"] = len(rows)
     counts["documents"] = len(documents)
-    counts["characters"] = sum(len(d.text) for d in documents)
+    counts["characters"] = sum(map(len, documents.texts))
     engine = get_engine(ctx.url)
     with engine.begin() as conn:
         if by_range:
@@ -383,22 +400,22 @@ def _scan_chunk(
 def _chunks_of_range(
     ctx: _Context, first_id: int, last_id: int
 ) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
+    """The posts of an id range, a chunk at a time, on one connection (each chunk its own short read)."""
     engine = get_engine(ctx.url)
     after = first_id - 1
-    while after < last_id:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sql("content__posts_by_id_range", conn),
-                {"after_id": after, "last_id": last_id, "chunk_rows": ctx.chunk_rows},
-            ).all()
+    with engine.connect() as conn:
+        posts_query = sql("content__posts_by_id_range", conn)
+        attachments_query = sql("content__attachments_by_post_range", conn)
+        while after < last_id:
+            rows = _rows(
+                conn, posts_query, {"after_id": after, "last_id": last_id, "chunk_rows": ctx.chunk_rows}
+            )
             if not rows:
                 return
-            attachments = conn.execute(
-                sql("content__attachments_by_post_range", conn),
-                {"first_id": int(rows[0].id), "last_id": int(rows[-1].id)},
-            ).all()
-        yield rows, attachments
-        after = int(rows[-1].id)
+            attachments = _rows(conn, attachments_query, {"first_id": rows[0][0], "last_id": rows[-1][0]})
+            conn.rollback()  # end the read: no snapshot is held while the chunk is matched and written
+            yield rows, attachments
+            after = int(rows[-1][0])
 
 
 def _chunks_of_ids(ctx: _Context, post_ids: Sequence[int]) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
@@ -437,11 +454,15 @@ def _worker_main(number: int, partition: Partition, results: Any) -> None:
     try:
         assert _CONTEXT is not None
         dispose_engines()
+        # The parent's objects were frozen before the fork: collections here leave them (and the pages
+        # they live on) alone.
+        gc.enable()
 
         def report(n: int) -> None:
             results.put(("progress", number, n))
 
         counts = _scan_partition(_CONTEXT, partition, report)
+        counts["cpu_ms"] = int(time.process_time() * 1000)  # a forked process starts at zero
         results.put(("done", number, counts))
     except BaseException as error:  # reported to the parent, which raises ScanError
         results.put(("error", number, f"{type(error).__name__} in worker {number}"))
@@ -452,10 +473,17 @@ def _worker_main(number: int, partition: Partition, results: Any) -> None:
 def _run_partitions(ctx: _Context, partitions: list[Partition], progress: ProgressCallback) -> dict[str, int]:
     global _CONTEXT
     if len(partitions) == 1:
-        return _scan_partition(ctx, partitions[0], progress)
-    # Fork after the automaton is built: each worker inherits it and opens its own connections.
+        cpu = time.process_time()
+        counts = _scan_partition(ctx, partitions[0], progress)
+        counts["cpu_ms"] = int((time.process_time() - cpu) * 1000)
+        return counts
+    # Fork after the automaton is built: each worker inherits it and opens its own connections. Freezing
+    # the parent's objects first keeps the workers' garbage collections off them (no copy-on-write of
+    # every page for the collector's bookkeeping).
     dispose_engines()
     _CONTEXT = ctx
+    gc.collect()
+    gc.freeze()
     mp = multiprocessing.get_context("fork")
     results = mp.Queue()
     workers = [
@@ -480,7 +508,7 @@ def _run_partitions(ctx: _Context, partitions: list[Partition], progress: Progre
                 progress(payload)
             elif kind == "done":
                 for key, value in payload.items():
-                    total[key] += value
+                    total[key] = max(total.get(key, 0), value) if key == "cpu_ms" else total[key] + value
                 pending.discard(number)
             else:
                 errors.append(payload)
@@ -492,6 +520,7 @@ def _run_partitions(ctx: _Context, partitions: list[Partition], progress: Progre
         return total
     finally:
         _CONTEXT = None
+        gc.unfreeze()
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()
