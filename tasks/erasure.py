@@ -326,7 +326,9 @@ def _select_in(
     ordered = sorted(set(values), key=str)
     if not ordered:
         return
-    key = (tuple(columns), where_column)
+    # Keyed by the SQL text of the columns: `func.lower(column)` is a new object at every call, and a
+    # cache keyed by objects would grow with every batch.
+    key = (tuple(str(c) for c in columns), str(where_column))
     statement = _STATEMENTS.get(key)
     if statement is None:  # built once per shape: building a statement costs more than running it
         statement = select(*columns).where(where_column.in_(bindparam("values", expanding=True)))

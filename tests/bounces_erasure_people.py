@@ -296,3 +296,27 @@ def rows_about(conn: Connection, person: Person) -> dict[str, int]:
         .where(func.lower(s.email_events.c.email) == email),
     }
     return {name: int(conn.execute(statement).scalar_one()) for name, statement in checks.items()}
+
+
+def add_members(conn: Connection, n: int, prefix: str = "member") -> list[int]:
+    """n plain accounts `<prefix><i>@example.org` in one statement (the guard's denominator)."""
+    stamp = NOW - timedelta(days=900)
+    rows = [
+        {
+            "account_type": "educator",
+            "email": f"{prefix}{i}@example.org",
+            "first_name": "Member",
+            "last_name": str(i),
+            "region": "Yorkshire",
+            "registered_at": stamp,
+            "updated_at": stamp,
+        }
+        for i in range(n)
+    ]
+    if rows:
+        conn.execute(insert(s.accounts), rows)
+    emails = [row["email"] for row in rows]
+    found = dict(
+        conn.execute(select(s.accounts.c.email, s.accounts.c.id).where(s.accounts.c.email.in_(emails))).all()
+    )
+    return [int(found[e]) for e in emails]

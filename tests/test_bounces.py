@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from bounces_erasure_people import NOW, add_account, add_course, add_person
+from bounces_erasure_people import NOW, add_account, add_course, add_members, add_person
 from sqlalchemy import Engine, select
 
 from tasks import schema as s
@@ -259,8 +259,7 @@ def test_removal_is_planned_after_the_grace_period_and_blocked_by_an_active_book
         future = add_course(conn, "FUTURE", NOW.date() + timedelta(days=20))
         booked = add_person(conn, "booked@example.org", course_id=future, booking_status="booked")
         recent = add_account(conn, "recent@example.org")
-        for i in range(200):
-            add_account(conn, f"member{i}@example.org")
+        add_members(conn, 200)
     # (add_person staged a delivery 5 days ago: the bounces come after it)
     rows = [
         f"gone@example.org,bounce,550,5.1.1,x,{at(-4)}",
@@ -296,8 +295,7 @@ def test_removal_is_planned_after_the_grace_period_and_blocked_by_an_active_book
 def test_an_account_cleared_after_planning_is_not_removed(engine: Engine, tmp_path: Path) -> None:
     with engine.begin() as conn:
         account = add_account(conn, "eve@example.org")
-        for i in range(100):
-            add_account(conn, f"member{i}@example.org")
+        add_members(conn, 100)
     ingest_file(
         write_csv(tmp_path / "1.csv", [f"eve@example.org,bounce,550,5.1.1,x,{at(-40)}"]), engine=engine
     )
@@ -316,8 +314,7 @@ def test_the_report_and_the_audit_carry_no_address(engine: Engine, tmp_path: Pat
     sentinel = "sentinel.person+bounce@example.org"
     with engine.begin() as conn:
         add_account(conn, sentinel)
-        for i in range(100):
-            add_account(conn, f"member{i}@example.org")
+        add_members(conn, 100)
     path = write_csv(
         tmp_path / "e.csv",
         [

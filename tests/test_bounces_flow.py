@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from bounces_erasure_people import NOW, add_account, add_person
+from bounces_erasure_people import NOW, add_members, add_person
 from sqlalchemy import select
 
 from steward.settings import get_settings
@@ -46,8 +46,7 @@ def test_the_flow_reconciles_removes_and_reports(
     engine = get_engine(sqlite_url)
     with engine.begin() as conn:
         person = add_person(conn, SENTINEL)
-        for i in range(120):
-            add_account(conn, f"member{i}@example.org")
+        add_members(conn, 120)
     # after the delivery add_person staged 5 days ago; no grace period in this test
     _export(tmp_path / "inbox", [(SENTINEL, "5.1.1", 1)])
     result = bounce_reconciliation(paths=[str(tmp_path / "inbox")])
@@ -103,8 +102,7 @@ def test_a_plan_past_the_guard_pauses_the_flow_until_the_dpo_approves(
 
     engine = get_engine(sqlite_url)
     with engine.begin() as conn:
-        for i in range(20):
-            add_account(conn, f"member{i}@example.org")
+        add_members(conn, 20)
         for i in range(3):  # 3 of 20 accounts: past the 2% guard
             request_erasure(conn, f"member{i}@example.org", identity_verified=True)
     outcome: dict[str, Any] = {}
@@ -138,8 +136,7 @@ def test_the_erasure_flow_registers_and_completes_a_request(sqlite_url: str, pre
 
     engine = get_engine(sqlite_url)
     with engine.begin() as conn:
-        for i in range(60):
-            add_account(conn, f"member{i}@example.org")
+        add_members(conn, 60)
     result = erasure_requests(email="member7@example.org", identity_verified=True)
     assert result["completed"] == [result["registered_request"]] and result["subjects_erased"] == 1
     report = (get_settings().output_dir / "reports" / "erasure-requests.md").read_text()

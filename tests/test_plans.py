@@ -20,6 +20,7 @@ from bounces_erasure_people import (
     add_course,
     add_hold,
     add_job_application,
+    add_members,
     add_person,
     rows_about,
 )
@@ -52,7 +53,7 @@ def erase(account_id: int, rule: str = "test_rule") -> PlanItem:
 
 def members(engine: Engine, n: int) -> list[int]:
     with engine.begin() as conn:
-        return [add_account(conn, f"member{i}@example.org") for i in range(n)]
+        return add_members(conn, n)
 
 
 def statuses(engine: Engine, plan_id: int) -> dict[int, tuple[str, str | None]]:

@@ -6,7 +6,16 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from bounces_erasure_people import NOW, TODAY, add_account, add_course, add_hold, add_person, rows_about
+from bounces_erasure_people import (
+    NOW,
+    TODAY,
+    add_account,
+    add_course,
+    add_hold,
+    add_members,
+    add_person,
+    rows_about,
+)
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
@@ -29,8 +38,7 @@ runner = CliRunner()
 
 def members(engine: Engine, n: int = 100) -> None:
     with engine.begin() as conn:
-        for i in range(n):
-            add_account(conn, f"member{i}@example.org")
+        add_members(conn, n)
 
 
 def request_row(engine: Engine, request_id: int) -> dict[str, object]:
