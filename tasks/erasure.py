@@ -944,15 +944,38 @@ def read_journal(path: Path | None = None) -> list[dict[str, Any]]:
     return entries
 
 
+def journal_records(plan_id: int | None = None, path: Path | None = None) -> set[str]:
+    """The record ids in the journal (of one plan), read line by line: the journal only grows, so it
+    is never loaded whole for this."""
+    path = path or journal_path()
+    if not path.exists():
+        return set()
+    marker = f'"plan_id": {int(plan_id)},' if plan_id is not None else None
+    found: set[str] = set()
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if marker is not None and marker not in line:
+                continue
+            try:
+                record = json.loads(line).get("record")
+            except json.JSONDecodeError:
+                continue
+            if record:
+                found.add(str(record))
+    return found
+
+
 def sync_journal(engine: Engine, plan_id: int | None = None) -> int:
     """Append the erasure records the database holds and the journal lacks (a crash between a commit
     and its journal append leaves such records); returns how many were added."""
     from tasks.db import sql
 
-    known = {entry["record"] for entry in read_journal()}
     with engine.connect() as conn:
         statement = sql("erasure__audit_records", conn)
         rows = [dict(row) for row in conn.execute(statement, {"plan_id": plan_id}).mappings()]
+    if not rows:
+        return 0
+    known = journal_records(plan_id)
     missing = []
     for row in rows:
         detail = json.loads(row["detail"] or "{}")
