@@ -489,6 +489,9 @@ def main() -> None:
     import_seconds = time.perf_counter() - started
     print(f"import of {imported.added:,} terms (checks and contract): {import_seconds:.2f} s", flush=True)
 
+    from tasks.content.scanner import tune_allocator
+
+    tune_allocator()  # as the scan does: the bare matcher runs under the same allocator settings
     bare_seconds, bare_cpu, characters, bare_hits = _bare_matcher(url)
     megabytes = characters / 1e6
     print(f"bare matcher, one process, in memory: {bare_seconds:.1f} s, {megabytes / bare_seconds:.1f} MB/s "

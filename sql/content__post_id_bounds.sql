@@ -1,9 +1,8 @@
--- The range of post ids and how many posts there are (to split a full scan between workers).
+-- The range of post ids (to split a full scan between workers).
 with bounds as (
     select
         min(id) as first_id,
-        max(id) as last_id,
-        count(*) as posts
+        max(id) as last_id
     from posts
 ),
 

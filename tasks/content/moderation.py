@@ -23,8 +23,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, DateTime, and_, bindparam, exists, func, insert, select, update
 
@@ -75,7 +77,12 @@ def due_time(opened_at: datetime, working_days: int | None = None) -> datetime:
     """When a case opened at `opened_at` (naive UTC) is due: the end of the Nth business day after the
     Europe/London date it was opened, as naive UTC."""
     days = working_days if working_days is not None else get_settings().moderation_working_days
-    return end_of_local_day_utc(add_working_days(local_date(opened_at), days))
+    return _due_after(local_date(opened_at), days, get_settings().timezone)
+
+
+@lru_cache(maxsize=4096)
+def _due_after(opened_on: date, days: int, zone: str) -> datetime:
+    return end_of_local_day_utc(add_working_days(opened_on, days), ZoneInfo(zone))
 
 
 def report_category(reason: str) -> str:
@@ -218,27 +225,35 @@ def apply_pending_hits(conn: Connection, result: QueueResult, now: datetime) -> 
         )
     opened = _open_new_cases(conn, new_cases)
     result.cases_opened += len(opened)
-    case_of = {post: int(row.id) for post, row in open_cases.items()}
-    case_of.update(opened)
-    case_of.update({post: case for post, case in removed.items() if post not in case_of})
-    links = [
-        {"hit_id": int(hit.id), "case_id": case_of[post_id]}
-        for post_id, hits in by_post.items()
-        if post_id in case_of
-        for hit in hits
-    ]
-    if links:
-        conn.execute(
-            update(scan_hits)
-            .where(scan_hits.c.id == bindparam("hit_id"))
-            .values(case_id=bindparam("case_id"), applied_at=now),
-            links,
-        )
+    # Link in bulk: each pending hit to its post's open case, else to the case that removed the post.
+    pending_now = (scan_hits.c.applied_at.is_(None), scan_hits.c.cleared_at.is_(None))
+    open_case = (
+        select(moderation_cases.c.id)
+        .where(moderation_cases.c.post_id == scan_hits.c.post_id, moderation_cases.c.status == "open")
+        .scalar_subquery()
+    )
     conn.execute(
         update(scan_hits)
-        .where(scan_hits.c.applied_at.is_(None), scan_hits.c.cleared_at.is_(None))
-        .values(applied_at=now)
+        .where(*pending_now, open_case.is_not(None))
+        .values(case_id=open_case, applied_at=now)
     )
+    if removed:
+        removing_case = (
+            select(func.max(moderation_cases.c.id))
+            .join(posts, posts.c.id == moderation_cases.c.post_id)
+            .where(
+                moderation_cases.c.post_id == scan_hits.c.post_id,
+                moderation_cases.c.status == "removed",
+                posts.c.hidden_reason == HIDDEN_REMOVED,
+            )
+            .scalar_subquery()
+        )
+        conn.execute(
+            update(scan_hits)
+            .where(*pending_now, removing_case.is_not(None))
+            .values(case_id=removing_case, applied_at=now)
+        )
+    conn.execute(update(scan_hits).where(*pending_now).values(applied_at=now))
     result.hits_applied += len(pending)
     joined = {int(row.id) for post, row in open_cases.items()}
     result.cases_joined += len(joined)

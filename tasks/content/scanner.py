@@ -482,7 +482,6 @@ def _run_partitions(ctx: _Context, partitions: list[Partition], progress: Progre
     # every page for the collector's bookkeeping).
     dispose_engines()
     _CONTEXT = ctx
-    gc.collect()
     gc.freeze()
     mp = multiprocessing.get_context("fork")
     results = mp.Queue()
@@ -526,6 +525,28 @@ def _run_partitions(ctx: _Context, partitions: list[Partition], progress: Progre
                 worker.terminate()
 
 
+_ALLOCATOR_TUNED = False
+
+
+def tune_allocator() -> None:
+    """Keep freed memory for reuse (glibc): each chunk allocates and frees the same large arrays, and
+    handing them back to the system and faulting them in again costs a tenth of the scan. Peak memory
+    is unchanged. A no-op where the C library is not glibc."""
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED:
+        return
+    _ALLOCATOR_TUNED = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 256 * 1024 * 1024)
+        libc.mallopt(m_trim_threshold, 512 * 1024 * 1024)
+    except (OSError, AttributeError):
+        pass
+
+
 def _worker_count(requested: int | None) -> int:
     settings = get_settings()
     count = requested if requested else settings.content_scan_workers
@@ -538,9 +559,11 @@ def _partitions(
     """How a step's posts split between workers, and how many posts it reads."""
     if step.kind in ("full", "added_terms"):
         bounds = conn.execute(sql("content__post_id_bounds", conn)).first()
-        if bounds is None or bounds.posts == 0:
+        if bounds is None or bounds.first_id is None:
             return [], 0
-        first, last, count = int(bounds.first_id), int(bounds.last_id), int(bounds.posts)
+        # The id span stands for the count (counting a big table costs a scan of it).
+        first, last = int(bounds.first_id), int(bounds.last_id)
+        count = last - first + 1
         parts = workers if count >= min_parallel else 1
         size = (last - first + 1 + parts - 1) // parts
         ranges = [(first + i * size, min(last, first + (i + 1) * size - 1)) for i in range(parts)]
@@ -622,6 +645,7 @@ def run_step(
         ).scalar_one()
         dialect = conn.dialect.name
     result.scan_id = int(scan_id)
+    tune_allocator()
     started = time.perf_counter()
     ctx = _Context(
         url, matcher, result.scan_id, plan.version, step.clear_missing, settings.chunk_size, dialect
