@@ -342,4 +342,4 @@ def test_the_report_and_the_audit_carry_no_address(engine: Engine, tmp_path: Pat
         ]
     for text in texts:
         assert "sentinel" not in text.lower()
-    assert "undeliverable now" in texts[0]
+    assert "undeliverable before the removal" in texts[0]

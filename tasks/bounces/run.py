@@ -199,7 +199,7 @@ def bounce_report(run: BounceRun) -> str:
         f"- newly undeliverable: {sum(reconcile.newly_undeliverable.values()):,} ({newly})\n"
         f"- cleared: {sum(reconcile.cleared.values()):,} ({cleared})\n"
         f"- marks taken over from an earlier system: {reconcile.taken_over:,}\n"
-        f"- undeliverable now: {reconcile.undeliverable_total:,}"
+        f"- undeliverable before the removal below: {reconcile.undeliverable_total:,}"
     )
     lines.append("## Removal")
     for result in run.earlier_plans:
