@@ -159,8 +159,7 @@ class Settings(BaseSettings):
     funders_min_contributors_for_mean: int = Field(
         default=10,
         ge=1,
-        description="Impact means and medians are published only where at least this many people "
-        "contribute.",
+        description="Impact means and medians are published only where at least this many people contribute.",
     )
     research_extract_lawful_basis: str = Field(
         default="consent",
@@ -173,7 +172,7 @@ class Settings(BaseSettings):
         default=["terrorism", "csea", "hate", "violence", "fraud", "organisation"],
         description="The categories a keyword list may use: terrorism, child sexual exploitation and "
         "abuse (csea), hate, violence, fraud, and the organisation's own rules. As JSON in the "
-        'environment: STEWARD_KEYWORD_CATEGORIES=\'["terrorism", ...]\'.',
+        "environment: STEWARD_KEYWORD_CATEGORIES='[\"terrorism\", ...]'.",
     )
     keyword_max_length: int = Field(
         default=100, ge=2, le=200, description="The longest keyword term accepted, in characters."
