@@ -114,6 +114,10 @@ def test_decisions_appeals_and_their_history(engine: Engine, tmp_path: Path) -> 
         with pytest.raises(ModerationError, match="already has an open appeal"):
             open_appeal(conn, case_removed.id, community.account_id, "again")
         decide_appeal(conn, appeal, True, "On review, a quotation used in a history lesson.", "mod-03")
+        with pytest.raises(ModerationError, match=f"appeal {appeal} was already upheld"):
+            decide_appeal(conn, appeal, False, "changed my mind", "mod-03")
+        with pytest.raises(ModerationError, match="no appeal 999999"):
+            decide_appeal(conn, 999999, True, "reason", "mod-03")
     assert community.hidden(removed) == (False, None)
     with engine.connect() as conn:
         case = conn.execute(select(moderation_cases).where(moderation_cases.c.id == case_removed.id)).one()
@@ -144,6 +148,12 @@ def test_filter_complaints_show_the_reason_and_can_restore(engine: Engine, tmp_p
     assert shown.removal_reason == "Looks like a cryptocurrency scam (rule 5)."
     with engine.begin() as conn:
         decide_complaint(conn, shown.complaint_id, True, "The filter misread a raffle.", "mod-05")
+        with pytest.raises(
+            ModerationError, match=f"filter complaint {shown.complaint_id} was already upheld"
+        ):
+            decide_complaint(conn, shown.complaint_id, False, "again", "mod-05")
+        with pytest.raises(ModerationError, match="no filter complaint 999999"):
+            decide_complaint(conn, 999999, True, "reason", "mod-05")
     assert community.hidden(post) == (False, None)
     assert community.cases(post)[0].status == "restored"
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, DateTime, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, DateTime, Table, and_, bindparam, exists, func, insert, select, update
 
 from steward.errors import StewardError
 from steward.settings import get_settings
@@ -619,25 +619,35 @@ def open_appeal(conn: Connection, case_id: int, account_id: int | None, grounds:
     return int(appeal_id)
 
 
-def decide_appeal(conn: Connection, appeal_id: int, uphold: bool, reason: str, moderator: str) -> None:
-    """Uphold an appeal (the post is restored) or reject it (the removal stands)."""
-    reason = _require_text(reason, "a reason (shown to the author)")
-    moderator = _require_text(moderator, "the moderator's id")
-    appeal = conn.execute(select(moderation_appeals).where(moderation_appeals.c.id == appeal_id)).first()
-    if appeal is None:
-        raise ModerationError(f"no appeal {appeal_id}")
-    if appeal.status != "open":
-        raise ModerationError(f"appeal {appeal_id} was already {appeal.status}")
+def _decide_open_review(
+    conn: Connection, table: Table, record_id: int, label: str, uphold: bool, reason: str, moderator: str
+) -> tuple[Any, datetime]:
+    """Record the decision on an open appeal or filter complaint; refuses one already decided."""
+    record = conn.execute(select(table).where(table.c.id == record_id)).first()
+    if record is None:
+        raise ModerationError(f"no {label} {record_id}")
+    if record.status != "open":
+        raise ModerationError(f"{label} {record_id} was already {record.status}")
     now = utc_now()
     conn.execute(
-        update(moderation_appeals)
-        .where(moderation_appeals.c.id == appeal_id)
+        update(table)
+        .where(table.c.id == record_id)
         .values(
             status="upheld" if uphold else "rejected",
             decided_at=now,
             decided_by=moderator,
             decision_reason=reason,
         )
+    )
+    return record, now
+
+
+def decide_appeal(conn: Connection, appeal_id: int, uphold: bool, reason: str, moderator: str) -> None:
+    """Uphold an appeal (the post is restored) or reject it (the removal stands)."""
+    reason = _require_text(reason, "a reason (shown to the author)")
+    moderator = _require_text(moderator, "the moderator's id")
+    appeal, now = _decide_open_review(
+        conn, moderation_appeals, appeal_id, "appeal", uphold, reason, moderator
     )
     if uphold:
         _restore_after_review(conn, int(appeal.case_id), "appeal", reason, moderator, now)
@@ -713,21 +723,8 @@ def decide_complaint(conn: Connection, complaint_id: int, uphold: bool, reason: 
     """Uphold a complaint (the filter was wrong: the post is restored) or reject it."""
     reason = _require_text(reason, "a reason (shown to the complainant)")
     moderator = _require_text(moderator, "the moderator's id")
-    complaint = conn.execute(select(filter_complaints).where(filter_complaints.c.id == complaint_id)).first()
-    if complaint is None:
-        raise ModerationError(f"no filter complaint {complaint_id}")
-    if complaint.status != "open":
-        raise ModerationError(f"filter complaint {complaint_id} was already {complaint.status}")
-    now = utc_now()
-    conn.execute(
-        update(filter_complaints)
-        .where(filter_complaints.c.id == complaint_id)
-        .values(
-            status="upheld" if uphold else "rejected",
-            decided_at=now,
-            decided_by=moderator,
-            decision_reason=reason,
-        )
+    complaint, now = _decide_open_review(
+        conn, filter_complaints, complaint_id, "filter complaint", uphold, reason, moderator
     )
     if uphold and complaint.case_id is not None:
         case = _case(conn, int(complaint.case_id))
