@@ -222,25 +222,16 @@ def erasure_map() -> ErasureMap:
 
 def _parents_first(tables: Mapping[str, TableErasure]) -> tuple[str, ...]:
     """The schema's dependency order, adjusted so every map parent comes before its children."""
+    from tasks.personal_data import ParentCycle, parents_first
+
     schema_order = [table.name for table in metadata.sorted_tables if table.name in tables]
-    order: list[str] = []
-    state: dict[str, str] = {}
-
-    def visit(name: str, trail: tuple[str, ...]) -> None:
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "visiting":
-            raise ErasureMapError(f"the map's parent links form a cycle: {' -> '.join((*trail, name))}")
-        state[name] = "visiting"
-        for link in tables[name].parent_links:
-            assert link.parent is not None
-            visit(link.parent, (*trail, name))
-        state[name] = "done"
-        order.append(name)
-
-    for name in schema_order:
-        visit(name, ())
-    return tuple(order)
+    parents_of = {
+        name: [link.parent for link in table.parent_links if link.parent] for name, table in tables.items()
+    }
+    try:
+        return tuple(parents_first(parents_of, schema_order))
+    except ParentCycle as cycle:
+        raise ErasureMapError(f"the map's parent links form a {cycle}") from None
 
 
 def _check_foreign_keys(emap: ErasureMap) -> None:

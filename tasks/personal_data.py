@@ -24,7 +24,7 @@ How the entries are meant (data_contracts/README.md has the format):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
@@ -369,6 +369,36 @@ def map_entry(contract: Contract) -> TableMap:
     return _MapParser(contract).table_map()
 
 
+class ParentCycle(ValueError):
+    """The map's parent links loop back on themselves."""
+
+    def __init__(self, trail: tuple[str, ...]) -> None:
+        self.table = trail[-1]
+        super().__init__(f"cycle: {' -> '.join(trail)}")
+
+
+def parents_first(parents_of: Mapping[str, Sequence[str]], start: Iterable[str]) -> list[str]:
+    """The tables of `start`, in that order except that each comes after every table its parent links
+    name (depth first). The one ordering of the map that checking, erasure and subject access all use."""
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise ParentCycle((*trail, name))
+        state[name] = "visiting"
+        for parent in parents_of.get(name, ()):
+            visit(parent, (*trail, name))
+        state[name] = "done"
+        order.append(name)
+
+    for name in start:
+        visit(name, ())
+    return order
+
+
 def _check_parents(entries: Mapping[str, TableMap], contracts: Mapping[str, Contract]) -> None:
     """Every parent link names a table in the map, with a one-column key, and the links form no cycle."""
     for name, entry in entries.items():
@@ -384,21 +414,9 @@ def _check_parents(entries: Mapping[str, TableMap], contracts: Mapping[str, Cont
             if not parent.about_people:
                 raise ContractError(contracts[name].path, where, f"{link.parent!r} links to nobody")
 
-    state: dict[str, str] = {}
-
-    def visit(name: str, trail: tuple[str, ...]) -> None:
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "visiting":
-            raise ContractError(
-                contracts[name].path,
-                "schema[0].customProperties.subject",
-                (f"parent links form a cycle: {' -> '.join((*trail, name))}"),
-            )
-        state[name] = "visiting"
-        for parent in entries[name].parents:
-            visit(parent, (*trail, name))
-        state[name] = "done"
-
-    for name in entries:
-        visit(name, ())
+    try:
+        parents_first({name: entry.parents for name, entry in entries.items()}, entries)
+    except ParentCycle as cycle:
+        raise ContractError(
+            contracts[cycle.table].path, "schema[0].customProperties.subject", f"parent links form a {cycle}"
+        ) from None

@@ -149,3 +149,24 @@ def test_the_map_agrees_with_foreign_keys_to_accounts() -> None:
             if any(fk.column.table.name == "accounts" for fk in column.foreign_keys):
                 linked = {link.column for link in entries[name].links}
                 assert column.name in linked, f"{name}.{column.name} points at an account but is not a link"
+
+
+def test_parents_first_puts_each_parent_before_its_children_and_names_a_cycle() -> None:
+    from tasks.personal_data import ParentCycle, parents_first
+
+    parents_of = {"attachments": ["posts"], "posts": ["threads"], "threads": [], "reports": ["posts"]}
+    order = parents_first(parents_of, ["attachments", "reports", "threads", "posts"])
+    assert order == ["threads", "posts", "attachments", "reports"]
+    with pytest.raises(ParentCycle, match="cycle: posts -> threads -> posts") as cycle:
+        parents_first({"posts": ["threads"], "threads": ["posts"]}, ["posts"])
+    assert cycle.value.table == "posts"
+
+
+def test_the_real_map_orders_every_parent_first() -> None:
+    from tasks.personal_data import parents_first
+
+    entries = personal_data_map()
+    order = parents_first({name: entry.parents for name, entry in entries.items()}, entries)
+    assert sorted(order) == sorted(entries)
+    for name, entry in entries.items():
+        assert all(order.index(parent) < order.index(name) for parent in entry.parents)

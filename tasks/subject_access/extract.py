@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, Table, func, select
 
-from tasks.personal_data import SubjectLink, TableMap
+from tasks.personal_data import ParentCycle, SubjectLink, TableMap, parents_first
 from tasks.subject_access.model import REDACTED, SubjectIdentifiers
 
 IN_CHUNK = 500
@@ -70,26 +70,15 @@ class TableRows:
 def extraction_order(entries: Mapping[str, TableMap]) -> list[str]:
     """The tables steward can reach a person in: `self` tables first, then each parent before its children."""
     reachable = {name: entry for name, entry in entries.items() if reaches_people(entry)}
-    order: list[str] = []
-    state: dict[str, str] = {}
-
-    def visit(name: str, trail: tuple[str, ...]) -> None:
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "visiting":
-            raise MapOrderError(f"the map's parent links form a cycle: {' -> '.join((*trail, name))}")
-        if name not in reachable:
-            raise MapOrderError(f"table {trail[-1]!r} has a parent link to {name!r}, which links to nobody")
-        state[name] = "visiting"
-        for parent in reachable[name].parents:
-            visit(parent, (*trail, name))
-        state[name] = "done"
-        order.append(name)
-
+    for name, entry in reachable.items():
+        for parent in entry.parents:
+            if parent not in reachable:
+                raise MapOrderError(f"table {name!r} has a parent link to {parent!r}, which links to nobody")
     self_tables = sorted(n for n, e in reachable.items() if any(lk.kind == "self" for lk in e.links))
-    for name in self_tables + sorted(reachable):
-        visit(name, ())
-    return order
+    try:
+        return parents_first({n: e.parents for n, e in reachable.items()}, self_tables + sorted(reachable))
+    except ParentCycle as cycle:
+        raise MapOrderError(f"the map's parent links form a {cycle}") from None
 
 
 def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
