@@ -3,6 +3,7 @@ with requests as (
     select
         id,
         account_id,
+        email,
         subject_hash
     from request_register
     where kind = 'access'

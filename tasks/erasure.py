@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from sqlalchemy import Column, Connection, Engine, String, Table, bindparam, del
 from steward.errors import ConfigurationError, StewardError
 from steward.settings import get_settings
 from tasks.audit import audit_row, keyed_hash, normalise_email, subject_hash, write_audit_rows
+from tasks.calendar import utc_now
 from tasks.db import get_engine
 from tasks.schema import metadata
 
@@ -495,6 +495,8 @@ class RowSets:
 @dataclass
 class EraseOutcome:
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
+    details: list[dict[str, Any]] = field(default_factory=list)  # each audit row's detail, as a dict
+    journal: list[str] = field(default_factory=list)  # the journal's lines for these records
     table_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     item_counts: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
 
@@ -820,9 +822,10 @@ def erase_items(
     table_counts = _execute_actions(conn, emap, rows, seeds_of)
     per_item = _item_counts(rows, [item.id for item in items], emap)
     audit_rows = []
+    details: list[dict[str, Any]] = []
     for item in items:
         identity = identities[item.id]
-        record = uuid.uuid4().hex
+        record = new_record_id()
         detail: dict[str, Any] = {"record": record, "action": item.action, "tables": per_item[item.id]}
         if item.action == "erase_subject":
             event = "subject_erased"
@@ -852,8 +855,360 @@ def erase_items(
         )
         row["run_id"] = run_id
         audit_rows.append(row)
+        details.append(detail)
     write_audit_rows(conn, audit_rows)
-    return EraseOutcome(audit_rows=audit_rows, table_counts=table_counts, item_counts=per_item)
+    return EraseOutcome(
+        audit_rows=audit_rows,
+        details=details,
+        journal=journal_lines(audit_rows, details),
+        table_counts=table_counts,
+        item_counts=per_item,
+    )
+
+
+# ------------------------------------------------------------------- row items, set-based (the fast path)
+#
+# Most items of a retention sweep are rows (a survey response, an email event, a booking) that nothing
+# else depends on. For those the engine does not need to walk the map row by row: one query per batch
+# reads every item's row with the links that name its subject (and its parent's, and the addresses of the
+# accounts they name), one statement deletes or reduces all of them, and the audit records are built from
+# that query. Rows something depends on, and tables whose shape this path does not cover, go through
+# `erase_items` as before, in the same transaction.
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    """Every account and address some block names (holds, open subject access requests, restrictions),
+    with the accounts of those addresses and the addresses of those accounts: a row that names none of
+    them cannot be blocked, so only the rows that do are checked one by one (plans.blocked_reason)."""
+
+    accounts: frozenset[int] = frozenset()
+    emails: frozenset[str] = frozenset()
+    hash_all: bool = False  # a block known by keyed hash only: every address must be hashed to match it
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedRow:
+    """A pending row item as `scan_rows` read it: ids, whether its row is still there, the address its
+    audit record is keyed by (None when the row names no address), whether a block might concern it."""
+
+    item_id: int
+    account_id: int | None
+    row_id: int
+    rule: str
+    present: bool
+    primary_email: str | None
+    watched: bool
+
+    def item(self, table: str, action: str) -> ItemRow:
+        from tasks.plans import ItemRow
+
+        return ItemRow(self.item_id, self.account_id, table, self.row_id, action, self.rule)
+
+
+def watchlist(
+    conn: Connection, accounts: Iterable[int], emails: Iterable[str], *, hash_all: bool = False
+) -> Watchlist:
+    """The watchlist of the accounts and addresses that blocks name, closed as resolve_identities closes
+    an identity: the accounts of those addresses, and the addresses of those accounts."""
+    watched_accounts = {int(a) for a in accounts}
+    watched_emails = {address for address in map(_norm, emails) if address}
+    emap = erasure_map()
+    for self_name in emap.self_tables:
+        spec = emap.tables[self_name]
+        for link in spec.direct_subject_links:
+            if link.kind != "email":
+                continue
+            column = spec.table.c[link.column]
+            for row_id, _value in _select_in(
+                conn, [spec.key_column, column], func.lower(column), watched_emails
+            ):
+                watched_accounts.add(int(row_id))
+        for link in spec.direct_subject_links:
+            if link.kind != "email":
+                continue
+            column = spec.table.c[link.column]
+            for _row_id, value in _select_in(
+                conn, [spec.key_column, column], spec.key_column, watched_accounts
+            ):
+                address = _norm(value)
+                if address:
+                    watched_emails.add(address)
+    return Watchlist(frozenset(watched_accounts), frozenset(watched_emails), hash_all)
+
+
+def _self_spec() -> TableErasure | None:
+    emap = erasure_map()
+    return emap.tables[emap.self_tables[0]] if len(emap.self_tables) == 1 else None
+
+
+def set_based_rows(table_name: str, action: str) -> bool:
+    """Whether row items (`action` delete_row or anonymise_row) on `table_name` can go the set-based way:
+    a table that does not hold the accounts themselves, whose subject is named by its own links and at
+    most one parent with direct links only, with no pseudonymised column to compute row by row."""
+    return _set_based_rows(table_name, action)
+
+
+@cache
+def _set_based_rows(table_name: str, action: str) -> bool:
+    emap = erasure_map()
+    spec = emap.tables.get(table_name)
+    if spec is None or action not in ("delete_row", "anonymise_row") or table_name == REQUEST_TABLE:
+        return False
+    if is_self_table(table_name) or _self_spec() is None:
+        return False
+    parents = [link for link in spec.links if link.role == "subject" and link.kind == "parent"]
+    if len(parents) > 1:
+        return False
+    for link in parents:
+        assert link.parent is not None
+        parent = emap.tables[link.parent]
+        if link.parent == REQUEST_TABLE or is_self_table(link.parent) or parent.parent_links:
+            return False
+    return not (action == "anonymise_row" and "pseudonymise" in spec.columns.values())
+
+
+def _items_in_range(plan_id: int, table_name: str, action: str) -> Any:
+    """The pending items of one table and action with ids in [:lo, :hi] (bound by the caller)."""
+    from tasks.schema import plan_items
+
+    return (
+        select(plan_items.c.subject_row_id)
+        .where(plan_items.c.plan_id == plan_id)
+        .where(plan_items.c.status == "pending")
+        .where(plan_items.c.subject_table == table_name)
+        .where(plan_items.c.action == action)
+        .where(plan_items.c.id.between(bindparam("lo"), bindparam("hi")))
+    )
+
+
+@cache
+def _row_entries_statement(
+    table_name: str,
+) -> tuple[Any, tuple[Link, ...], Link | None, tuple[Link, ...], int]:
+    """SELECT item, row key, the row's subject link values, its parent's, and the addresses of every
+    account they name; built once per table."""
+    from tasks.schema import plan_items
+
+    emap = erasure_map()
+    spec = emap.tables[table_name]
+    self_spec = _self_spec()
+    assert self_spec is not None
+    own = tuple(link for link in spec.direct_subject_links)
+    parent_link = next(
+        (link for link in spec.links if link.role == "subject" and link.kind == "parent"), None
+    )
+    row = spec.table.alias("row")
+    columns: list[Any] = [
+        plan_items.c.id,
+        plan_items.c.account_id,
+        plan_items.c.subject_row_id,
+        plan_items.c.rule,
+        row.c[spec.key].label("present"),
+    ]
+    columns += [row.c[link.column] for link in own]
+    source = plan_items.outerjoin(row, row.c[spec.key] == plan_items.c.subject_row_id)
+    account_values: list[Any] = [row.c[link.column] for link in own if link.kind in ("self", "account")]
+    parent_own: tuple[Link, ...] = ()
+    if parent_link is not None:
+        assert parent_link.parent is not None
+        parent_spec = emap.tables[parent_link.parent]
+        parent = parent_spec.table.alias("parent")
+        parent_own = tuple(parent_spec.direct_subject_links)
+        source = source.outerjoin(parent, parent.c[parent_spec.key] == row.c[parent_link.column])
+        columns.append(parent.c[parent_spec.key].label("parent_present"))
+        columns += [parent.c[link.column] for link in parent_own]
+        account_values += [parent.c[link.column] for link in parent_own if link.kind in ("self", "account")]
+    email_columns = [link.column for link in self_spec.direct_subject_links if link.kind == "email"]
+    for index, value in enumerate(account_values):
+        account = self_spec.table.alias(f"account_{index}")
+        source = source.outerjoin(account, account.c[self_spec.key] == value)
+        columns += [account.c[name] for name in email_columns]
+    statement = (
+        select(*columns)
+        .select_from(source)
+        .where(plan_items.c.plan_id == bindparam("plan_id"))
+        .where(plan_items.c.status == "pending")
+        .where(plan_items.c.subject_table == table_name)
+        .where(plan_items.c.action == bindparam("action"))
+        .where(plan_items.c.id.between(bindparam("lo"), bindparam("hi")))
+        .order_by(plan_items.c.id)
+    )
+    return statement, own, parent_link, parent_own, len(email_columns)
+
+
+def scan_rows(
+    conn: Connection, plan_id: int, table_name: str, action: str, lo: int, hi: int, watch: Watchlist
+) -> list[ScannedRow]:
+    """The pending items of `table_name`/`action` with ids in [lo, hi] (a set_based_rows table), read
+    with one query: each row's subject links, its parent's, and the addresses of the accounts they name.
+
+    Per row: the address `resolve_identities` would make primary (the first address link, the
+    parent's, else the smallest address of the smallest account named), and whether it names anything
+    on the watchlist (then the caller resolves it fully and checks the blocks)."""
+    statement, own, parent_link, parent_own, per_account = _row_entries_statement(table_name)
+    own_kinds = [link.kind in ("self", "account") for link in own]
+    parent_kinds = [link.kind in ("self", "account") for link in parent_own]
+    watched_accounts, watched_emails = watch.accounts, watch.emails
+    scanned = []
+    params = {"plan_id": plan_id, "action": action, "lo": lo, "hi": hi}
+    for row in conn.execute(statement, params):
+        record = tuple(row)
+        item_id, account_id, row_id, rule, present = record[:5]
+        if present is None:
+            scanned.append(ScannedRow(item_id, account_id, row_id, rule, False, None, False))
+            continue
+        slots: list[Any] = []  # every account-valued link, in the statement's order (None included)
+        first: str | None = None
+        watched = watch.hash_all
+        position = 5
+        for is_account in own_kinds:
+            value = record[position]
+            position += 1
+            if is_account:
+                slots.append(value)
+            elif value is not None and (address := _norm(value)):
+                first = first or address
+                watched = watched or address in watched_emails
+        if parent_link is not None:
+            parent_present = record[position] is not None
+            position += 1
+            parent_first = None
+            for is_account in parent_kinds:
+                value = record[position] if parent_present else None
+                position += 1
+                if is_account:
+                    slots.append(value)
+                elif value is not None and (address := _norm(value)):
+                    parent_first = parent_first or address
+                    watched = watched or address in watched_emails
+            first = first or parent_first
+        if first is None and any(value is not None for value in slots):
+            # no address link: the smallest address of the smallest account named is the primary one
+            found: dict[int, list[str]] = {}
+            for value in slots:
+                addresses = [a for a in map(_norm, record[position : position + per_account]) if a]
+                position += per_account
+                if value is not None:
+                    found.setdefault(int(value), []).extend(addresses)
+            for account in sorted(found):
+                if found[account]:
+                    first = min(found[account])
+                    break
+        # an account's own address is watched through the account (the watchlist holds both)
+        watched = watched or any(value in watched_accounts for value in slots if value is not None)
+        scanned.append(ScannedRow(item_id, account_id, row_id, rule, True, first, watched))
+    return scanned
+
+
+def rows_with_dependents(
+    conn: Connection, plan_id: int, table_name: str, action: str, lo: int, hi: int
+) -> set[int]:
+    """Rows of the pending delete_row items in [lo, hi] that other rows point at (through a foreign key or
+    a map parent link): those go through `erase_items`, which decides per dependent row."""
+    if action != "delete_row":
+        return set()
+    emap = erasure_map()
+    children = {(ref.child, ref.column) for ref in emap.references.get(table_name, ())}
+    for name, spec in emap.tables.items():
+        children |= {(name, link.column) for link in spec.parent_links if link.parent == table_name}
+    targets = _items_in_range(plan_id, table_name, action)
+    found: set[int] = set()
+    for child, column_name in sorted(children):
+        column = metadata.tables[child].c[column_name]
+        statement = select(column).distinct().where(column.in_(targets))
+        found.update(int(value) for (value,) in conn.execute(statement, {"lo": lo, "hi": hi}))
+    return found
+
+
+def erase_rows_set_based(
+    conn: Connection,
+    plan_id: int,
+    table_name: str,
+    action: str,
+    lo: int,
+    hi: int,
+    rows: Sequence[ScannedRow],
+    *,
+    run_id: str | None = None,
+) -> EraseOutcome:
+    """Delete or reduce the rows of every pending `table_name`/`action` item in [lo, hi] with one
+    statement, and write one audit record per item, as `erase_items` would. `rows` are those items, read
+    by `scan_rows` in this transaction; the caller has already deferred or set apart the others."""
+    emap = erasure_map()
+    spec = emap.tables[table_name]
+    table = spec.table
+    targets = _items_in_range(plan_id, table_name, action)
+    key = spec.key_column
+    bounds = {"lo": lo, "hi": hi}
+    if action == "delete_row":
+        conn.execute(delete(table).where(key.in_(targets)), bounds)
+        label = "deleted"
+    else:
+        values: dict[str, None] = {c: None for c, how in spec.columns.items() if how == "nullify"}
+        if spec.strategy == "retain":
+            values.update(_expiry_columns(table_name))
+        if values:
+            conn.execute(update(table).where(key.in_(targets)).values(values), bounds)
+        label = "retained" if spec.strategy == "retain" else "anonymised"
+    event = "row_deleted" if action == "delete_row" else "row_anonymised"
+    occurred = utc_now()
+    if "@" in table_name:
+        raise ErasureMapError(f"{table_name}: a table name cannot hold '@'")
+    # Every record here has the same shape: its detail and its journal line (JSON with sorted keys, as
+    # audit_row and journal_lines write them) are filled in from templates rather than encoded a million
+    # times. tests/test_plans.py checks both against the encoder.
+    name_json = json.dumps(table_name)
+    tables_json = {True: json.dumps({table_name: {label: 1}}), False: "{}"}
+    detail_template = '{"action": "%s", "record": "%s", "row": "%s", "table": %s, "tables": %s}'
+    line_template = (
+        '{"also": [], "event": "%s", "occurred_at": %s, "plan_id": %d, "record": "%s", "request_id": null, '
+        '"row": "%s", "rule": %s, "run_id": %s, "subject_hash": %s, "table": %s, "tables": %s}\n'
+    )
+    occurred_json = json.dumps(occurred.isoformat())
+    run_json = json.dumps(run_id)
+    rule_json: dict[str, str] = {}
+    audit_rows = []
+    lines = []
+    present = 0
+    for row in rows:
+        record = new_record_id()
+        hashed_row = row_hash(table_name, row.row_id)
+        subject = subject_hash(row.primary_email) if row.primary_email else None
+        tables = tables_json[row.present]
+        present += row.present
+        audit_rows.append(
+            {
+                "occurred_at": occurred,
+                "run_id": run_id,
+                "event": event,
+                "subject_hash": subject,
+                "rule": row.rule,
+                "plan_id": plan_id,
+                "request_id": None,
+                "detail": detail_template % (action, record, hashed_row, name_json, tables),
+            }
+        )
+        rule = rule_json.get(row.rule) or rule_json.setdefault(row.rule, json.dumps(row.rule))
+        subject_json = f'"{subject}"' if subject else "null"
+        lines.append(
+            line_template
+            % (
+                event,
+                occurred_json,
+                plan_id,
+                record,
+                hashed_row,
+                rule,
+                run_json,
+                subject_json,
+                name_json,
+                tables,
+            )
+        )
+    write_audit_rows(conn, audit_rows)
+    counts = {table_name: {label: present}} if present else {}
+    return EraseOutcome(audit_rows=audit_rows, journal=lines, table_counts=counts)
 
 
 def _existing_rows(conn: Connection, emap: ErasureMap, items: Sequence[ItemRow]) -> dict[str, set[int]]:
@@ -865,6 +1220,11 @@ def _existing_rows(conn: Connection, emap: ErasureMap, items: Sequence[ItemRow])
         spec = emap.tables[name]
         existing[name] = {int(row[0]) for row in _select_in(conn, [spec.key_column], spec.key_column, ids)}
     return existing
+
+
+def new_record_id() -> str:
+    """A random id for one audit record (32 hex digits): the journal and the audit log share it."""
+    return os.urandom(16).hex()
 
 
 def row_hash(table: str, row_id: int) -> str:
@@ -880,8 +1240,9 @@ def journal_path() -> Path:
     return settings.erasure_journal or settings.output_dir / "audit" / "erasure-journal.jsonl"
 
 
-def _journal_entry(row: Mapping[str, Any]) -> dict[str, Any]:
-    detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else dict(row["detail"] or {})
+def _journal_entry(row: Mapping[str, Any], detail: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    if detail is None:
+        detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else dict(row["detail"] or {})
     occurred = row["occurred_at"]
     return {
         "record": detail.get("record"),
@@ -899,20 +1260,41 @@ def _journal_entry(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def append_journal(audit_rows: Sequence[Mapping[str, Any]]) -> int:
+def journal_lines(
+    audit_rows: Sequence[Mapping[str, Any]], details: Sequence[Mapping[str, Any]] | None = None
+) -> list[str]:
+    """The journal's lines (JSON, keys sorted) for the erasure records among `audit_rows`. `details`: the
+    records' details as dicts, in the same order (saves reading them back from JSON)."""
+    pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None]] = (
+        zip(audit_rows, details, strict=True) if details is not None else ((row, None) for row in audit_rows)
+    )
+    return [
+        json.dumps(_journal_entry(row, detail), sort_keys=True) + "\n"
+        for row, detail in pairs
+        if row["event"] in ERASURE_EVENTS
+    ]
+
+
+def append_journal(
+    audit_rows: Sequence[Mapping[str, Any]], details: Sequence[Mapping[str, Any]] | None = None
+) -> int:
     """Append erasure audit records to the journal (owner-only file), flushed to disk."""
-    entries = [_journal_entry(row) for row in audit_rows if row["event"] in ERASURE_EVENTS]
-    if not entries:
+    return append_journal_lines(journal_lines(audit_rows, details))
+
+
+def append_journal_lines(lines: Sequence[str]) -> int:
+    """Append lines made by `journal_lines` (or `erase_rows_set_based`) to the journal, flushed."""
+    if not lines:
         return 0
     path = journal_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        handle.write("".join(json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+        handle.write("".join(lines))
         # Flushed, not fsynced: as durable as the database's own commits (WAL, synchronous=NORMAL);
         # records a crash loses here are copied from the audit log by sync_journal on the next run.
         handle.flush()
-    return len(entries)
+    return len(lines)
 
 
 def read_journal(path: Path | None = None) -> list[dict[str, Any]]:

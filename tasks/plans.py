@@ -47,10 +47,10 @@ from sqlalchemy import Connection, Date, Engine, bindparam, insert, select, upda
 from steward.errors import StewardError
 from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
-from tasks.audit import current_run_id, subject_hash, write_audit
+from tasks.audit import current_run_id, normalise_email, subject_hash, write_audit
 from tasks.calendar import today_local, utc_now
 from tasks.db import get_engine, sql
-from tasks.erasure import ErasureConflict
+from tasks.erasure import ErasureConflict, set_based_rows
 from tasks.schema import plan_items, plans
 
 Action = Literal["erase_subject", "delete_row", "anonymise_row"]
@@ -275,6 +275,36 @@ def pending_items(conn: Connection, plan_id: int, ids: Sequence[int] | None = No
     return [ItemRow(**row) for row in rows]
 
 
+@dataclass(frozen=True)
+class ItemGroup:
+    """The pending items of one table and action in a window of a plan: those with ids in [first, last]."""
+
+    subject_table: str
+    action: str
+    first_id: int
+    last_id: int
+    items: int
+
+
+def pending_groups(conn: Connection, plan_id: int, after: int, size: int) -> list[ItemGroup]:
+    """The next window of `size` pending items with ids above `after`, as groups of one table and action."""
+    params = {"plan_id": plan_id, "after": after, "window": size}
+    rows = conn.execute(sql("plans__pending_window_groups", conn), params)
+    return [ItemGroup(*row) for row in rows]  # the query's columns are ItemGroup's fields, in order
+
+
+def group_items(conn: Connection, plan_id: int, group: ItemGroup) -> list[ItemRow]:
+    """The pending items of a group, in id order."""
+    params = {
+        "plan_id": plan_id,
+        "subject_table": group.subject_table,
+        "action": group.action,
+        "first_id": group.first_id,
+        "last_id": group.last_id,
+    }
+    return [ItemRow(*row) for row in conn.execute(sql("plans__pending_items_between", conn), params)]
+
+
 def _chunks(values: Sequence[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(values), size):
         yield list(values[start : start + size])
@@ -293,11 +323,21 @@ class Blocks:
     access_hashes: dict[str, int]
     booking_ends: dict[int, date]
     restricted: frozenset[int] = frozenset()
+    access_emails: frozenset[str] = frozenset()  # the addresses of open requests, where their hash matches
+    access_by_hash_only: bool = False  # an open request whose address is not on record (hash only)
 
 
-def load_blocks(conn: Connection, account_ids: Iterable[int], today: date | None = None) -> Blocks:
-    """The blocks that apply today; bookings are looked up for `account_ids` only."""
+def load_blocks(
+    conn: Connection,
+    account_ids: Iterable[int],
+    today: date | None = None,
+    booking_accounts: Iterable[int] | None = None,
+) -> Blocks:
+    """The blocks that apply today; restrictions are looked up for `account_ids` only, bookings for
+    `booking_accounts` (default: the same), the accounts an item would delete."""
     today = today or today_local()
+    account_ids = sorted(set(account_ids))
+    booking_ids = account_ids if booking_accounts is None else sorted(set(booking_accounts))
     hold_accounts: dict[int, int] = {}
     hold_emails: dict[str, int] = {}
     for row in conn.execute(sql("plans__active_holds", conn)).mappings():
@@ -307,10 +347,16 @@ def load_blocks(conn: Connection, account_ids: Iterable[int], today: date | None
             hold_emails.setdefault(row["email_normalised"], int(row["id"]))
     access_accounts: dict[int, int] = {}
     access_hashes: dict[str, int] = {}
+    access_emails: set[str] = set()
+    by_hash_only = False
     for row in conn.execute(sql("plans__open_access_requests", conn)).mappings():
         if row["account_id"] is not None:
             access_accounts.setdefault(int(row["account_id"]), int(row["id"]))
         access_hashes.setdefault(row["subject_hash"], int(row["id"]))
+        if row["email"] and subject_hash(row["email"]) == row["subject_hash"]:
+            access_emails.add(normalise_email(row["email"]))
+        else:
+            by_hash_only = True
     booking_ends: dict[int, date] = {}
     restricted: set[int] = set()
     bookings = sql("plans__active_bookings", conn).bindparams(
@@ -319,16 +365,38 @@ def load_blocks(conn: Connection, account_ids: Iterable[int], today: date | None
     restrictions = sql("plans__restricted_accounts", conn).bindparams(
         bindparam("account_ids", expanding=True)
     )
-    for chunk in _chunks(sorted(set(account_ids)), 500):
+    for chunk in _chunks(booking_ids, 500):
         for row in conn.execute(bookings, {"account_ids": chunk, "today": today}).mappings():
             ends = row["last_course_ends_on"]
             booking_ends[int(row["account_id"])] = (
                 ends if isinstance(ends, date) else date.fromisoformat(ends)
             )
+    for chunk in _chunks(account_ids, 500):
         restricted.update(int(row.id) for row in conn.execute(restrictions, {"account_ids": chunk}))
     return Blocks(
-        hold_accounts, hold_emails, access_accounts, access_hashes, booking_ends, frozenset(restricted)
+        hold_accounts,
+        hold_emails,
+        access_accounts,
+        access_hashes,
+        booking_ends,
+        frozenset(restricted),
+        frozenset(access_emails),
+        by_hash_only,
     )
+
+
+def watchlist(conn: Connection, kind: str, today: date | None = None) -> Any:
+    """Every account and address a block names today (tasks.erasure.Watchlist): holds, open subject
+    access requests and, unless the plan carries out erasure requests, restricted accounts. Row items
+    that name none of them are not blocked; those that do are checked one by one."""
+    from tasks.erasure import watchlist as close_watchlist
+
+    blocks = load_blocks(conn, (), today, booking_accounts=())
+    accounts = set(blocks.hold_accounts) | set(blocks.access_accounts)
+    if kind != ERASURE_REQUEST_KIND:
+        accounts |= {int(row.id) for row in conn.execute(sql("plans__restricted_all", conn))}
+    emails = set(blocks.hold_emails) | set(blocks.access_emails)
+    return close_watchlist(conn, accounts, emails, hash_all=blocks.access_by_hash_only)
 
 
 def blocked_reason(
@@ -364,6 +432,28 @@ def blocked_reason(
             if account_id in blocks.booking_ends:
                 return f"{REASON_BOOKING}: course ends {blocks.booking_ends[account_id].isoformat()}"
     return None
+
+
+def blocked_items(
+    conn: Connection,
+    items: Sequence[ItemRow],
+    identities: Mapping[int, Any],
+    kind: str | None,
+    today: date | None = None,
+) -> dict[int, str]:
+    """The items blocked now, with the reason (see blocked_reason)."""
+    if not items:
+        return {}
+    accounts = {a for item in items for a in identities[item.id].account_ids}
+    removing = {a for item in items if removes_account(item) for a in identities[item.id].account_ids}
+    blocks = load_blocks(conn, accounts, today, booking_accounts=removing)
+    deferrals = {}
+    for item in items:
+        identity = identities[item.id]
+        reason = blocked_reason(item, identity.account_ids, identity.emails, blocks, kind)
+        if reason:
+            deferrals[item.id] = reason
+    return deferrals
 
 
 def removes_account(item: ItemRow) -> bool:
@@ -438,8 +528,6 @@ def check_plan(
     than `max_active_share` of the accounts, or more than `max_subjects` subjects or rows); an approved
     plan stays approved. Nothing is deleted here.
     """
-    from tasks.erasure import resolve_identities
-
     settings = get_settings()
     share = settings.guard_max_active_share if max_active_share is None else max_active_share
     limit = settings.guard_max_subjects if max_subjects is None else max_subjects
@@ -447,20 +535,49 @@ def check_plan(
     if plan["status"] not in ("draft", "ready", "awaiting_approval", "approved"):
         raise PlanError(f"plan {plan_id} is {plan['status']}; only a plan not yet applied can be checked")
     kind = plan["kind"]
-    items = pending_items(conn, plan_id)
-    by_id = {item.id: item for item in items}
-    identities = resolve_identities(conn, items)
-    all_accounts = {a for identity in identities.values() for a in identity.account_ids}
-    blocks = load_blocks(conn, all_accounts, today)
-    deferrals: dict[int, str] = {}
-    for item in items:
-        identity = identities[item.id]
-        reason = blocked_reason(item, identity.account_ids, identity.emails, blocks, kind)
-        if reason:
-            deferrals[item.id] = reason
-    _defer(conn, deferrals, by_id)
-    remaining = [item for item in items if item.id not in deferrals]
-    guard = _guard(conn, remaining, identities, share, limit)
+    from tasks.erasure import resolve_identities, scan_rows
+
+    newly_deferred = 0
+    removals = 0
+    accounts_removed: set[int] = set()
+    watch = None
+    after = 0
+    # window by window, so that a plan of millions of items is never held in memory whole
+    while groups := pending_groups(conn, plan_id, after, settings.erasure_row_batch_size):
+        after = max(group.last_id for group in groups)
+        for group in groups:
+            table, action = group.subject_table, group.action
+            if set_based_rows(table, action):
+                # rows of tables that hold no accounts: only those naming somebody a block names are
+                # resolved and checked one by one; the others cannot be blocked
+                watch = watch or watchlist(conn, kind, today)
+                rows = scan_rows(conn, plan_id, table, action, group.first_id, group.last_id, watch)
+                watched = [row.item(table, action) for row in rows if row.watched]
+                deferrals = blocked_items(conn, watched, resolve_identities(conn, watched), kind, today)
+                if action != "anonymise_row":
+                    removals += len(rows) - len(deferrals)
+                by_id = {item.id: item for item in watched}
+            else:
+                items = group_items(conn, plan_id, group)
+                identities = resolve_identities(conn, items)
+                deferrals = blocked_items(conn, items, identities, kind, today)
+                for item in items:
+                    if item.id in deferrals:
+                        continue
+                    if item.action != "anonymise_row":
+                        removals += 1
+                    if removes_account(item):
+                        accounts_removed |= identities[item.id].account_ids
+                by_id = {item.id: item for item in items}
+            _defer(conn, deferrals, by_id)
+            newly_deferred += len(deferrals)
+    guard = GuardResult(
+        accounts_total=int(conn.execute(sql("plans__account_count", conn)).scalar_one()),
+        accounts_removed=len(accounts_removed),
+        removals=removals,
+        max_active_share=share,
+        max_subjects=limit,
+    )
     counts = _status_counts(conn, plan_id)
     status = "awaiting_approval" if guard.tripped else "ready"
     if plan["status"] == "approved":
@@ -471,7 +588,7 @@ def check_plan(
         status=status,
         pending=counts.get("pending", 0),
         deferred=counts.get("deferred", 0),
-        newly_deferred=len(deferrals),
+        newly_deferred=newly_deferred,
         deferred_reasons=_deferred_reason_counts(conn, plan_id),
         guard=guard,
     )
@@ -488,31 +605,6 @@ def check_plan(
         },
     )
     return check
-
-
-def _guard(
-    conn: Connection,
-    items: Sequence[ItemRow],
-    identities: Mapping[int, Any],
-    max_active_share: float,
-    max_subjects: int,
-) -> GuardResult:
-    accounts_removed: set[int] = set()
-    removals = 0
-    for item in items:
-        if item.action == "anonymise_row":
-            continue
-        removals += 1
-        if removes_account(item):
-            accounts_removed |= set(identities[item.id].account_ids)
-    total = int(conn.execute(sql("plans__account_count", conn)).scalar_one())
-    return GuardResult(
-        accounts_total=total,
-        accounts_removed=len(accounts_removed),
-        removals=removals,
-        max_active_share=max_active_share,
-        max_subjects=max_subjects,
-    )
 
 
 def _status_counts(conn: Connection, plan_id: int) -> dict[str, int]:
@@ -600,35 +692,36 @@ def apply_plan(
                 + (" (run check_plan first)" if status == "draft" else "")
             )
         _set_plan(conn, plan_id, status="applying")
-        items = pending_items(conn, plan_id)
+        kind = plan["kind"]
     sync_journal(engine, plan_id)
     result = ApplyResult(plan_id=plan_id, status="applying")
     run_id = current_run_id()
-    for batch in _batches(items, size):
-        try:
-            done = _apply_batch(engine, plan_id, [item.id for item in batch], run_id, today)
-        except ErasureConflict:
-            # Rare: deleting some row would take somebody else's rows with it. Apply the batch item by
-            # item, so only the items concerned are deferred (with the reason) and the rest go ahead.
-            done = _BatchDone()
-            for item in batch:
+    window_size = get_settings().erasure_row_batch_size
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            groups = pending_groups(conn, plan_id, after, window_size)
+        if not groups:
+            break
+        after = max(group.last_id for group in groups)
+        for group in groups:
+            if set_based_rows(group.subject_table, group.action):
                 try:
-                    one = _apply_batch(engine, plan_id, [item.id], run_id, today)
-                except ErasureConflict as conflict:
-                    with engine.begin() as conn:
-                        reason = f"{REASON_CONFLICT}: {conflict.table}"
-                        _defer(conn, {item.id: reason}, {item.id: item})
-                    one = _BatchDone(claimed=1, deferred=1)
-                done.add(one)
-        result.batches += 1
-        result.items_done += done.done
-        result.items_deferred += done.deferred
-        result.subjects_erased += done.subjects
-        for table, counts in done.tables.items():
-            target = result.tables.setdefault(table, {})
-            for key, value in counts.items():
-                target[key] = target.get(key, 0) + value
-        progress(done.claimed)
+                    done = _apply_rows(engine, plan_id, kind, group, run_id, today)
+                except ErasureConflict:
+                    with engine.connect() as conn:
+                        items = group_items(conn, plan_id, group)
+                    done = _apply_one_by_one(engine, plan_id, items, run_id, today)
+                _add_batch(result, done, progress)
+                continue
+            with engine.connect() as conn:
+                items = group_items(conn, plan_id, group)
+            for batch in _batches(items, size):
+                try:
+                    done = _apply_batch(engine, plan_id, [item.id for item in batch], run_id, today)
+                except ErasureConflict:
+                    done = _apply_one_by_one(engine, plan_id, batch, run_id, today)
+                _add_batch(result, done, progress)
     with engine.begin() as conn:
         left = _status_counts(conn, plan_id).get("pending", 0)
         if left == 0:
@@ -643,6 +736,93 @@ def apply_plan(
         else:
             result.status = "applying"
     return result
+
+
+def _apply_one_by_one(
+    engine: Engine, plan_id: int, items: Sequence[ItemRow], run_id: str | None, today: date | None
+) -> _BatchDone:
+    """Rare: deleting some row would take somebody else's rows with it. Apply the items one by one, so
+    only those concerned are deferred (with the reason) and the rest go ahead."""
+    done = _BatchDone()
+    for item in items:
+        try:
+            one = _apply_batch(engine, plan_id, [item.id], run_id, today)
+        except ErasureConflict as conflict:
+            with engine.begin() as conn:
+                reason = f"{REASON_CONFLICT}: {conflict.table}"
+                _defer(conn, {item.id: reason}, {item.id: item})
+            one = _BatchDone(claimed=1, deferred=1)
+        done.add(one)
+    return done
+
+
+def _add_batch(result: ApplyResult, done: _BatchDone, progress: ProgressCallback) -> None:
+    result.batches += 1
+    result.items_done += done.done
+    result.items_deferred += done.deferred
+    result.subjects_erased += done.subjects
+    for table, counts in done.tables.items():
+        target = result.tables.setdefault(table, {})
+        for key, value in counts.items():
+            target[key] = target.get(key, 0) + value
+    progress(done.claimed)
+
+
+def _apply_rows(
+    engine: Engine, plan_id: int, kind: str, group: ItemGroup, run_id: str | None, today: date | None
+) -> _BatchDone:
+    """One transaction for the row items of a group (a set_based_rows table): defer the blocked, erase
+    the rows others depend on through the map (erase_items), delete or reduce the rest with one
+    statement, mark them all done and write their audit records; then journal them."""
+    from tasks.erasure import (
+        EraseOutcome,
+        append_journal_lines,
+        erase_items,
+        erase_rows_set_based,
+        resolve_identities,
+        rows_with_dependents,
+        scan_rows,
+    )
+
+    table, action, lo, hi = group.subject_table, group.action, group.first_id, group.last_id
+    with engine.begin() as conn:
+        rows = scan_rows(conn, plan_id, table, action, lo, hi, watchlist(conn, kind, today))
+        if not rows:
+            return _BatchDone()
+        watched = [row.item(table, action) for row in rows if row.watched]
+        deferrals = blocked_items(conn, watched, resolve_identities(conn, watched), kind, today)
+        _defer(conn, deferrals, {item.id: item for item in watched})
+        dependents = rows_with_dependents(conn, plan_id, table, action, lo, hi)
+        todo = [row for row in rows if row.item_id not in deferrals]
+        through_map = [row.item(table, action) for row in todo if row.present and row.row_id in dependents]
+        outcome = EraseOutcome()
+        if through_map:
+            identities = resolve_identities(conn, through_map)
+            outcome = erase_items(conn, through_map, identities, plan_id=plan_id, run_id=run_id)
+            _mark_done(conn, [item.id for item in through_map])
+        apart = {item.id for item in through_map}
+        rest = [row for row in todo if row.item_id not in apart]
+        set_based = erase_rows_set_based(conn, plan_id, table, action, lo, hi, rest, run_id=run_id)
+        _mark_range_done(conn, plan_id, table, action, lo, hi)
+    append_journal_lines(outcome.journal + set_based.journal)
+    tables = {name: dict(counts) for name, counts in outcome.table_counts.items()}
+    for name, counts in set_based.table_counts.items():
+        for key, value in counts.items():
+            tables.setdefault(name, {})[key] = tables.get(name, {}).get(key, 0) + value
+    return _BatchDone(claimed=len(rows), done=len(todo), deferred=len(deferrals), tables=tables)
+
+
+def _mark_range_done(conn: Connection, plan_id: int, table: str, action: str, lo: int, hi: int) -> None:
+    statement = (
+        update(plan_items)
+        .where(plan_items.c.plan_id == plan_id)
+        .where(plan_items.c.status == "pending")
+        .where(plan_items.c.subject_table == table)
+        .where(plan_items.c.action == action)
+        .where(plan_items.c.id.between(lo, hi))
+        .values(status="done", applied_at=utc_now())
+    )
+    conn.execute(statement)
 
 
 @dataclass
@@ -669,7 +849,7 @@ def _apply_batch(
 ) -> _BatchDone:
     """One transaction: claim the items still pending, defer the newly blocked, erase the rest, mark
     them done, write their audit records and complete the requests behind them; then journal them."""
-    from tasks.erasure import append_journal, erase_items, resolve_identities
+    from tasks.erasure import append_journal_lines, erase_items, resolve_identities
 
     with engine.begin() as conn:
         current = pending_items(conn, plan_id, item_ids)
@@ -691,7 +871,7 @@ def _apply_batch(
         outcome = erase_items(conn, todo, identities, plan_id=plan_id, run_id=run_id)
         _mark_done(conn, [item.id for item in todo])
         _complete_requests(conn, todo)
-    append_journal(outcome.audit_rows)
+    append_journal_lines(outcome.journal)
     return _BatchDone(
         claimed=len(current),
         done=len(todo),
