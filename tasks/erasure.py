@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1052,8 +1053,7 @@ def scan_rows(
     watched_accounts, watched_emails = watch.accounts, watch.emails
     scanned = []
     params = {"plan_id": plan_id, "action": action, "lo": lo, "hi": hi}
-    for row in conn.execute(statement, params):
-        record = tuple(row)
+    for record in conn.execute(statement, params).tuples().fetchall():
         item_id, account_id, row_id, rule, present = record[:5]
         if present is None:
             scanned.append(ScannedRow(item_id, account_id, row_id, rule, False, None, False))
@@ -1222,9 +1222,13 @@ def _existing_rows(conn: Connection, emap: ErasureMap, items: Sequence[ItemRow])
     return existing
 
 
+_RECORD_IDS = random.Random(os.urandom(32))
+
+
 def new_record_id() -> str:
-    """A random id for one audit record (32 hex digits): the journal and the audit log share it."""
-    return os.urandom(16).hex()
+    """A random id for one audit record (32 hex digits) that the journal and the audit log share. Unique,
+    not secret: drawn from a generator seeded by the system, not one system call per record."""
+    return f"{_RECORD_IDS.getrandbits(128):032x}"
 
 
 def row_hash(table: str, row_id: int) -> str:

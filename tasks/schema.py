@@ -83,6 +83,13 @@ Index("ix_accounts_email_lower", func.lower(accounts.c.email))
 Index("ix_accounts_last_activity_at", accounts.c.last_activity_at)
 Index("ix_accounts_registered_at", accounts.c.registered_at)
 Index("ix_accounts_email_status", accounts.c.email_status)
+# the few restricted accounts, found without reading every account (every plan's check looks for them)
+Index(
+    "ix_accounts_restricted",
+    accounts.c.id,
+    sqlite_where=accounts.c.restricted,
+    postgresql_where=accounts.c.restricted,
+)
 
 ambassador_profiles = Table(
     "ambassador_profiles",
@@ -420,7 +427,9 @@ plan_items = Table(
     Column("deferred_reason", String(200)),
     Column("applied_at", DateTime),
 )
-Index("ix_plan_items_plan_id_status", plan_items.c.plan_id, plan_items.c.status)
+# plan_id, status, id: check and apply read a plan window by window in id order (SQLite has the id in
+# every index already; PostgreSQL needs it named to seek a window rather than sort the plan)
+Index("ix_plan_items_plan_id_status_id", plan_items.c.plan_id, plan_items.c.status, plan_items.c.id)
 
 audit_log = Table(
     "audit_log",
