@@ -280,7 +280,8 @@ def terms_in_version(conn: Connection, version: int | None = None) -> list[Term]
         .where(_active_condition(version))
         .order_by(keyword_terms.c.id)
     ).all()
-    return [Term(int(r.id), r.term, r.category, r.match_mode, r.action) for r in rows]
+    # Unpacked rather than read by name: a list has tens of thousands of terms.
+    return [Term(int(i), term, category, mode, action) for i, term, category, mode, action in rows]
 
 
 def terms_by_ids(conn: Connection, ids: Sequence[int]) -> list[Term]:

@@ -167,16 +167,13 @@ def _removed_cases_of(conn: Connection, post_ids: Sequence[int]) -> dict[int, in
 
 
 def _open_new_cases(conn: Connection, new_cases: list[dict[str, Any]]) -> dict[int, int]:
-    """Insert cases (one statement); returns post id -> case id."""
+    """Insert cases (one statement); returns post id -> case id. The ids are read back through the one
+    open case a post may have: an insert returning ids in parameter order runs row by row on SQLite."""
     if not new_cases:
         return {}
-    rows = conn.execute(
-        insert(moderation_cases).returning(
-            moderation_cases.c.id, moderation_cases.c.post_id, sort_by_parameter_order=True
-        ),
-        new_cases,
-    ).all()
-    return {int(r.post_id): int(r.id) for r in rows}
+    conn.execute(insert(moderation_cases), new_cases)
+    opened = _open_cases_of(conn, [case["post_id"] for case in new_cases])
+    return {post_id: int(row.id) for post_id, row in opened.items()}
 
 
 def apply_pending_hits(conn: Connection, result: QueueResult, now: datetime) -> None:
@@ -188,37 +185,24 @@ def apply_pending_hits(conn: Connection, result: QueueResult, now: datetime) -> 
         .where(scan_hits.c.applied_at.is_(None), scan_hits.c.cleared_at.is_not(None))
         .values(applied_at=now)
     )
-    pending = conn.execute(
-        select(
-            scan_hits.c.id,
-            scan_hits.c.post_id,
-            scan_hits.c.action,
-            scan_hits.c.category,
-            scan_hits.c.found_at,
-        )
-        .where(scan_hits.c.applied_at.is_(None), scan_hits.c.cleared_at.is_(None))
-        .order_by(scan_hits.c.post_id, scan_hits.c.id)
-    ).all()
+    pending = conn.execute(sql("moderation__pending_hits_by_post", conn)).all()
     if not pending:
         return
-    by_post: dict[int, list[Any]] = defaultdict(list)
-    for hit in pending:
-        by_post[int(hit.post_id)].append(hit)
-    post_ids = sorted(by_post)
+    post_ids = [int(row.post_id) for row in pending]
     open_cases = _open_cases_of(conn, post_ids)
     removed = _removed_cases_of(conn, [p for p in post_ids if p not in open_cases])
     new_cases = []
-    for post_id, hits in by_post.items():
-        holds = [h for h in hits if h.action == "hold"]
-        if not holds or post_id in open_cases or post_id in removed:
+    for row in pending:
+        post_id = int(row.post_id)
+        if row.first_hold_at is None or post_id in open_cases or post_id in removed:
             continue
-        opened_at = min(_as_datetime(h.found_at) for h in holds)
+        opened_at = _as_datetime(row.first_hold_at)
         new_cases.append(
             {
                 "post_id": post_id,
                 "status": "open",
                 "source": "filter",
-                "categories": _join_categories(h.category for h in hits),
+                "categories": _join_categories(row.categories.split(",")),
                 "opened_at": opened_at,
                 "due_at": due_time(opened_at),
             }
@@ -254,7 +238,7 @@ def apply_pending_hits(conn: Connection, result: QueueResult, now: datetime) -> 
             .values(case_id=removing_case, applied_at=now)
         )
     conn.execute(update(scan_hits).where(*pending_now).values(applied_at=now))
-    result.hits_applied += len(pending)
+    result.hits_applied += sum(int(row.hits) for row in pending)
     joined = {int(row.id) for post, row in open_cases.items()}
     result.cases_joined += len(joined)
     result.touched.update(opened.values())

@@ -71,6 +71,8 @@ class ScanPlan:
     added: list[Term] = field(default_factory=list)
     withdrawn: list[Term] = field(default_factory=list)
     steps: list[ScanStep] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list, repr=False)
+    """The terms and allow-listed words in force in `version` (read once; the steps pick theirs)."""
 
     @property
     def nothing_to_do(self) -> bool:
@@ -154,7 +156,8 @@ def plan_scan(conn: Connection) -> ScanPlan:
     plan = ScanPlan(version, previous, watermark, through)
     if version is None:
         return plan
-    everything = tuple(term.id for term in terms_in_version(conn, version))
+    plan.terms = terms_in_version(conn, version)
+    everything = tuple(term.id for term in plan.terms)
     if watermark[0] is None:
         if through is not None:
             plan.steps.append(ScanStep("full", everything))
@@ -169,7 +172,7 @@ def plan_scan(conn: Connection) -> ScanPlan:
         else:
             blocking_added = [t.id for t in added if not t.is_allow]
             if blocking_added:
-                allow_words = [t.id for t in terms_in_version(conn, version) if t.is_allow]
+                allow_words = [t.id for t in plan.terms if t.is_allow]
                 plan.steps.append(ScanStep("added_terms", tuple(blocking_added + allow_words)))
             if allow_added:
                 plan.steps.append(ScanStep("recheck", everything, "allow_listed"))
@@ -614,7 +617,8 @@ def run_step(
     engine = get_engine(url)
     wanted = set(step.term_ids)
     with engine.begin() as conn:
-        terms = [t for t in terms_in_version(conn, plan.version) if t.id in wanted]
+        in_force = plan.terms or terms_in_version(conn, plan.version)
+        terms = [t for t in in_force if t.id in wanted]
         matcher = Matcher(terms)
         result = StepResult(step.kind, None, sum(1 for t in terms if not t.is_allow))
         if matcher.empty:
