@@ -117,6 +117,7 @@ def main() -> None:
             f"oldest left {line.oldest_left}"
         )
     print(f"  dry-run summary (counts, oldest record left per rule) {summary_seconds:.1f} s")
+    print(f"  peak memory so far (plan, check, summary): {_peak_rss_bytes() / 1e6:,.0f} MB")
     if check.needs_approval:
         with engine.begin() as conn:
             approve_plan(conn, plan_id, "benchmark")
@@ -129,6 +130,7 @@ def main() -> None:
         f"contract: {contract.rows:,} plan rows validated in {contract_seconds:.1f} s ({contract.chunks} chunks)"
     )
 
+    print(f"  peak memory so far (with the contract): {_peak_rss_bytes() / 1e6:,.0f} MB")
     started = time.perf_counter()
     result = apply_plan(plan_id, engine=engine, today=BENCH_TODAY)
     apply_seconds = time.perf_counter() - started

@@ -36,7 +36,21 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Connection, Engine, String, Table, bindparam, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 
 from steward.errors import ConfigurationError, StewardError
 from steward.settings import get_settings
@@ -50,6 +64,8 @@ if TYPE_CHECKING:
 
 IN_CHUNK = 500
 """Values per IN (...) list: far below SQLite's bound-parameter limit; one index probe each."""
+VALUES_PER_STATEMENT = 20_000
+"""Values per statement where they travel as one parameter (a JSON array, a PostgreSQL array)."""
 
 REQUEST_TABLE = "request_register"
 ERASURE_EVENTS = ("subject_erased", "row_deleted", "row_anonymised")
@@ -315,18 +331,44 @@ _STATEMENTS: dict[Any, Any] = {}
 def _select_in(
     conn: Connection, columns: Sequence[Any], where_column: Any, values: Iterable[Any]
 ) -> Iterator[Any]:
+    """SELECT `columns` WHERE `where_column` is one of `values` (ids or addresses).
+
+    The values travel as one bound parameter: a JSON array read by json_each on SQLite, an array
+    compared with ANY on PostgreSQL (an IN list of bound values elsewhere). A batch of thousands of
+    subjects then costs one statement per link, compiled once, instead of one per 500 values."""
     ordered = sorted(set(values), key=str)
     if not ordered:
         return
+    dialect = conn.dialect.name
+    numbers = isinstance(ordered[0], int)
     # Keyed by the SQL text of the columns: `func.lower(column)` is a new object at every call, and a
     # cache keyed by objects would grow with every batch.
-    key = (tuple(str(c) for c in columns), str(where_column))
+    key = (tuple(str(c) for c in columns), str(where_column), dialect, numbers)
     statement = _STATEMENTS.get(key)
     if statement is None:  # built once per shape: building a statement costs more than running it
-        statement = select(*columns).where(where_column.in_(bindparam("values", expanding=True)))
+        statement = select(*columns).where(_one_of(where_column, dialect, numbers))
         _STATEMENTS[key] = statement
-    for chunk in _chunks(ordered):
-        yield from conn.execute(statement, {"values": chunk})
+    if dialect == "sqlite":
+        for chunk in _chunks(ordered, VALUES_PER_STATEMENT):
+            yield from conn.execute(statement, {"values": json.dumps(chunk)})
+    elif dialect == "postgresql":
+        for chunk in _chunks(ordered, VALUES_PER_STATEMENT):
+            yield from conn.execute(statement, {"values": chunk})
+    else:
+        for chunk in _chunks(ordered):
+            yield from conn.execute(statement, {"values": chunk})
+
+
+def _one_of(column: Any, dialect: str, numbers: bool) -> Any:
+    if dialect == "sqlite":
+        listed = func.json_each(bindparam("values", type_=String())).table_valued("value")
+        return column.in_(select(listed.c.value))
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        element: Any = BigInteger() if numbers else Text()
+        return column == any_(bindparam("values", type_=ARRAY(element)))
+    return column.in_(bindparam("values", expanding=True))
 
 
 def _norm(value: Any) -> str | None:
@@ -985,7 +1027,7 @@ def _items_in_range(plan_id: int, table_name: str, action: str) -> Any:
 
 @cache
 def _row_entries_statement(
-    table_name: str,
+    table_name: str, with_addresses: bool = True
 ) -> tuple[Any, tuple[Link, ...], Link | None, tuple[Link, ...], int]:
     """SELECT item, row key, the row's subject link values, its parent's, and the addresses of every
     account they name; built once per table."""
@@ -1021,6 +1063,8 @@ def _row_entries_statement(
         columns += [parent.c[link.column] for link in parent_own]
         account_values += [parent.c[link.column] for link in parent_own if link.kind in ("self", "account")]
     email_columns = [link.column for link in self_spec.direct_subject_links if link.kind == "email"]
+    if not with_addresses:  # a check needs no primary address: the watchlist names accounts and addresses
+        account_values, email_columns = [], []
     for index, value in enumerate(account_values):
         account = self_spec.table.alias(f"account_{index}")
         source = source.outerjoin(account, account.c[self_spec.key] == value)
@@ -1039,15 +1083,24 @@ def _row_entries_statement(
 
 
 def scan_rows(
-    conn: Connection, plan_id: int, table_name: str, action: str, lo: int, hi: int, watch: Watchlist
+    conn: Connection,
+    plan_id: int,
+    table_name: str,
+    action: str,
+    lo: int,
+    hi: int,
+    watch: Watchlist,
+    *,
+    with_addresses: bool = True,
 ) -> list[ScannedRow]:
     """The pending items of `table_name`/`action` with ids in [lo, hi] (a set_based_rows table), read
     with one query: each row's subject links, its parent's, and the addresses of the accounts they name.
 
     Per row: the address `resolve_identities` would make primary (the first address link, the
-    parent's, else the smallest address of the smallest account named), and whether it names anything
+    parent's, else the smallest address of the smallest account named; with `with_addresses` False the
+    accounts are not read and a row with no address link has none), and whether it names anything
     on the watchlist (then the caller resolves it fully and checks the blocks)."""
-    statement, own, parent_link, parent_own, per_account = _row_entries_statement(table_name)
+    statement, own, parent_link, parent_own, per_account = _row_entries_statement(table_name, with_addresses)
     own_kinds = [link.kind in ("self", "account") for link in own]
     parent_kinds = [link.kind in ("self", "account") for link in parent_own]
     watched_accounts, watched_emails = watch.accounts, watch.emails
@@ -1083,7 +1136,7 @@ def scan_rows(
                     parent_first = parent_first or address
                     watched = watched or address in watched_emails
             first = first or parent_first
-        if first is None and any(value is not None for value in slots):
+        if per_account and first is None and any(value is not None for value in slots):
             # no address link: the smallest address of the smallest account named is the primary one
             found: dict[int, list[str]] = {}
             for value in slots:

@@ -45,6 +45,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import Connection, Date, Engine, bindparam, insert, select, update
 
 from steward.errors import StewardError
+from steward.memory import without_cyclic_gc
 from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.audit import current_run_id, normalise_email, subject_hash, write_audit
@@ -514,6 +515,7 @@ def _open_request(conn: Connection, request_id: int) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------------------- check
 
 
+@without_cyclic_gc
 def check_plan(
     conn: Connection,
     plan_id: int,
@@ -551,7 +553,8 @@ def check_plan(
                 # rows of tables that hold no accounts: only those naming somebody a block names are
                 # resolved and checked one by one; the others cannot be blocked
                 watch = watch or watchlist(conn, kind, today)
-                rows = scan_rows(conn, plan_id, table, action, group.first_id, group.last_id, watch)
+                first, last = group.first_id, group.last_id
+                rows = scan_rows(conn, plan_id, table, action, first, last, watch, with_addresses=False)
                 watched = [row.item(table, action) for row in rows if row.watched]
                 deferrals = blocked_items(conn, watched, resolve_identities(conn, watched), kind, today)
                 if action != "anonymise_row":
@@ -659,6 +662,7 @@ def drop_plan(plan_id: int, *, engine: Engine | None = None) -> None:
 # ----------------------------------------------------------------------------------------- apply
 
 
+@without_cyclic_gc
 def apply_plan(
     plan_id: int,
     *,

@@ -773,7 +773,7 @@ def _typed_plan_frame(rows: Sequence[Any]) -> Any:
 
 
 def validate_retention_plan(
-    plan_id: int, engine: Any = None, chunk_rows: int = 250_000
+    plan_id: int, engine: Any = None, chunk_rows: int = 100_000
 ) -> PlanContractResult:
     """Validate the checked plan against data_contracts/datasets/retention_plan.yaml.
 
