@@ -13,8 +13,9 @@ How a batch is erased (`erase_items`, inside the caller's transaction):
    reached only through a parent but with its own subject link naming somebody else is theirs, not the
    subject's, and is left alone. A link with another role (the reporter of a post) names a third party:
    that link is cleared, the row is not the third party's to erase.
-2. then, children before parents, one statement per table and action for the whole batch (IN lists of
-   row keys), pseudonyms with one executemany.
+2. then, children before parents, one statement per table and action for the whole batch (the keys
+   travel as one parameter: see _select_in), pseudonyms with one executemany. Row items that nothing
+   depends on skip the walk: see `scan_rows` and `erase_rows_set_based` below.
 3. one audit record per item: keyed hashes, rule, plan, request, tables and row counts, a record id.
 
 The same records are appended, after the commit, to the erasure journal: an append-only JSON-lines file

@@ -24,12 +24,16 @@ request blocks every item about them; an active CPD booking (course not ended, b
 blocks removing their account. A blocked item is deferred with the reason; an erasure request behind it
 is deferred too, and completes on the first run after the block ends (a new plan picks it up).
 
-Applying works through pending items in batches of subjects, one transaction per batch: the rows are
-erased with set-based statements, the items are marked done and one audit record per item is written in
-the same transaction, so a run killed at any point leaves whole subjects erased or untouched, and the
-next run completes the rest without touching anything twice. After each commit the audit records of the
-batch are appended to the erasure journal (tasks.erasure), which `steward erasure replay` reads after a
-database restore.
+Checking and applying read a plan window by window (setting erasure_row_batch_size), as groups of one
+table and action. Row items of tables that hold no accounts go the set-based way (tasks.erasure.scan_rows,
+erase_rows_set_based): only rows naming an account or address on the blocks' watchlist are resolved and
+checked one by one, rows others point at go through the map walk, the rest are deleted or reduced with
+one statement, in one transaction per group. Every other item goes through the map walk in batches of
+subjects (erasure_batch_size), one transaction per batch. Either way the rows are erased, the items
+marked done and one audit record per item written in the same transaction, so a run killed at any point
+leaves whole subjects and rows erased or untouched, and the next run completes the rest without touching
+anything twice. After each commit the batch's audit records are appended to the erasure journal
+(tasks.erasure), which `steward erasure replay` reads after a database restore.
 """
 
 from __future__ import annotations
@@ -261,19 +265,17 @@ class ItemRow:
     rule: str
 
 
-def pending_items(conn: Connection, plan_id: int, ids: Sequence[int] | None = None) -> list[ItemRow]:
-    """Pending items of a plan, in id order (optionally only those among `ids`)."""
-    if ids is not None:
-        statement = sql("plans__pending_items_among", conn).bindparams(bindparam("item_ids", expanding=True))
-        result: list[ItemRow] = []
-        for chunk in _chunks(list(ids), 500):
-            result += [
-                ItemRow(**row)
-                for row in conn.execute(statement, {"plan_id": plan_id, "item_ids": chunk}).mappings()
-            ]
-        return result
-    rows = conn.execute(sql("plans__pending_items", conn), {"plan_id": plan_id}).mappings()
-    return [ItemRow(**row) for row in rows]
+def pending_items(conn: Connection, plan_id: int, ids: Sequence[int]) -> list[ItemRow]:
+    """The items among `ids` still pending in a plan, in id order (a plan's pending items as a whole are
+    read window by window: pending_groups, group_items)."""
+    statement = sql("plans__pending_items_among", conn).bindparams(bindparam("item_ids", expanding=True))
+    result: list[ItemRow] = []
+    for chunk in _chunks(list(ids), 500):
+        result += [
+            ItemRow(**row)
+            for row in conn.execute(statement, {"plan_id": plan_id, "item_ids": chunk}).mappings()
+        ]
+    return result
 
 
 @dataclass(frozen=True)
