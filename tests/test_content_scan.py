@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from content_rows import SENTINEL, Community, write_list
 from sqlalchemy import Engine, func, insert, select, update
 
-from steward.settings import get_settings
+from steward.settings import get_settings, reset_settings_cache
 from tasks.content.pipeline import content_rescan_once
+from tasks.content.scanner import _Work
 from tasks.contracts import ContractViolation
 from tasks.schema import (
     audit_log,
@@ -196,24 +197,53 @@ def test_a_file_attached_to_an_old_post_is_scanned(engine: Engine, tmp_path: Pat
     assert community.hidden(post) == (True, "moderation")
 
 
-def test_parallel_workers_find_exactly_what_one_finds(engine: Engine, tmp_path: Path) -> None:
+def test_parallel_workers_find_exactly_what_one_finds(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of 100 posts: the workers share many spans of the 450 posts, handed out as they ask.
+    monkeypatch.setenv("STEWARD_CHUNK_SIZE", "100")
+    reset_settings_cache()
     community = Community(engine)
-    for i in range(60):
+    post_ids = [
         community.post(
             f"post {i}: " + ("crypto giveaway " if i % 7 == 0 else "") + ("t.me/x " if i % 5 == 0 else "ok")
         )
+        for i in range(450)
+    ]
     list_file = str(write_list(tmp_path / "list.csv", LIST))
     parallel = content_rescan_once(keyword_list=list_file, workers=2, min_parallel=1)
-    assert [s.workers for s in parallel.steps] == [2]
+    assert [(s.workers, s.posts) for s in parallel.steps] == [(2, 450)]
     found = {(h.post_id, h.term_id, h.start_offset) for h in community.hits()}
+    assert len(found) == 65 + 90
+    # Edited posts (an id list, not a range) shared between two workers too: the hits of the edits.
+    for post_id in post_ids[::2]:
+        community.edit(post_id, "crypto giveaway again")
+    edited = content_rescan_once(workers=2, min_parallel=1)
+    assert [(s.kind, s.workers, s.posts) for s in edited.steps] == [("incremental", 2, 225)]
+    after_edits = {(h.post_id, h.term_id, h.start_offset) for h in community.hits()}
+
     with engine.begin() as conn:
         for table in (moderation_decisions, scan_hits, moderation_cases, content_scans, scan_state):
             conn.execute(sa.delete(table))
         conn.execute(update(posts).values(is_hidden=False, hidden_at=None, hidden_reason=None))
     single = content_rescan_once(workers=1)
     assert [s.workers for s in single.steps] == [1]
-    assert {(h.post_id, h.term_id, h.start_offset) for h in community.hits()} == found
-    assert len(found) == 9 + 12
+    assert {(h.post_id, h.term_id, h.start_offset) for h in community.hits()} == after_edits
+    assert len({post for post, _term, _start in after_edits}) == 225 + 71  # odd i divisible by 5 or 7
+
+
+def test_work_is_handed_out_once_in_shrinking_spans() -> None:
+    work = _Work("range", 11, 100_010, workers=2, min_span=1_000)
+    spans = []
+    while (span := work.take()) is not None:
+        spans.append(span)
+    assert spans[0] == (11, 11 + 25_000 - 1)
+    assert [first for first, _last in spans[1:]] == [last + 1 for _first, last in spans[:-1]]
+    assert spans[-1][1] == 100_010
+    sizes = [last - first + 1 for first, last in spans]
+    assert sizes == sorted(sizes, reverse=True)
+    assert min(sizes[:-1]) == 1_000
+    assert work.take() is None
 
 
 def test_a_post_has_at_most_one_open_case(engine: Engine, tmp_path: Path) -> None:

@@ -706,7 +706,8 @@ def normalise_batch(texts: Sequence[str]) -> list[BatchGroup]:
 
 def marked_key(key: str, needs_start: bool, needs_end: bool) -> str:
     """A normalised key written as in a group's marked view, with the word boundaries it needs."""
-    marked = "".join(c if c.isalnum() else MARK for c in key)
+    # Most keys are one word: no character to replace (the build makes tens of thousands of these).
+    marked = key if key.isalnum() else "".join(c if c.isalnum() else MARK for c in key)
     if needs_start and key[:1].isalnum():
         marked = MARK + marked
     if needs_end and key[-1:].isalnum():

@@ -28,6 +28,7 @@ import os
 import queue
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -236,6 +237,7 @@ class _Context:
 
 
 _CONTEXT: _Context | None = None
+_WORK: _Work | None = None
 
 
 def _zero() -> dict[str, int]:
@@ -400,13 +402,32 @@ def _scan_chunk(
     return counts
 
 
+_STREAM_CACHE_KIB = 2048
+"""SQLite page cache of a connection that streams posts: each page is read once, and a large cache only
+allocates (and faults in) a new buffer for every page read, which made reading twice as slow."""
+
+
+@contextmanager
+def _streaming(conn: Connection) -> Iterator[None]:
+    """A small page cache on `conn` while it streams posts (SQLite), the connection's own cache after."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    previous = conn.exec_driver_sql("pragma cache_size").scalar_one()
+    conn.exec_driver_sql(f"pragma cache_size=-{_STREAM_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"pragma cache_size={int(previous)}")
+
+
 def _chunks_of_range(
     ctx: _Context, first_id: int, last_id: int
 ) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
     """The posts of an id range, a chunk at a time, on one connection (each chunk its own short read)."""
     engine = get_engine(ctx.url)
     after = first_id - 1
-    with engine.connect() as conn:
+    with engine.connect() as conn, _streaming(conn):
         posts_query = sql("content__posts_by_id_range", conn)
         attachments_query = sql("content__attachments_by_post_range", conn)
         while after < last_id:
@@ -423,39 +444,72 @@ def _chunks_of_range(
 
 def _chunks_of_ids(ctx: _Context, post_ids: Sequence[int]) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
     engine = get_engine(ctx.url)
-    for start in range(0, len(post_ids), ctx.chunk_rows):
-        chunk = list(post_ids[start : start + ctx.chunk_rows])
-        with engine.connect() as conn:
-            rows = conn.execute(
-                _typed("content__posts_by_ids", conn, post_ids="expanding"), {"post_ids": chunk}
-            ).all()
-            attachments = conn.execute(
-                _typed("content__attachments_by_post_ids", conn, post_ids="expanding"), {"post_ids": chunk}
-            ).all()
-        if rows:
-            yield rows, attachments
+    with engine.connect() as conn, _streaming(conn):
+        posts_query = _typed("content__posts_by_ids", conn, post_ids="expanding")
+        attachments_query = _typed("content__attachments_by_post_ids", conn, post_ids="expanding")
+        for start in range(0, len(post_ids), ctx.chunk_rows):
+            chunk = list(post_ids[start : start + ctx.chunk_rows])
+            rows = conn.execute(posts_query, {"post_ids": chunk}).all()
+            attachments = conn.execute(attachments_query, {"post_ids": chunk}).all()
+            conn.rollback()
+            if rows:
+                yield rows, attachments
 
 
-Partition = tuple[str, Any]
-"""("range", (first_id, last_id)) or ("ids", [post ids])."""
+@dataclass
+class _Work:
+    """A step's posts, handed out a span at a time to whichever worker asks next: the spans shrink as the
+    work runs out (a share of what remains, at least one chunk), so the workers finish together however
+    unevenly the machine's other load slows them.
+
+    `kind` "range": spans of post ids from `first` to `last`; "ids": spans of positions in `ids`."""
+
+    kind: str
+    first: int
+    last: int
+    workers: int
+    min_span: int
+    ids: Sequence[int] = ()
+    _next: Any = None
+
+    def __post_init__(self) -> None:
+        # Shared by the forked workers (a lock and an integer in shared memory).
+        self._next = multiprocessing.get_context("fork").Value("q", self.first)
+
+    def take(self) -> tuple[int, int] | None:
+        """The next span (first, last), or None when everything has been handed out."""
+        with self._next.get_lock():
+            start = int(self._next.value)
+            if start > self.last:
+                return None
+            size = max(self.min_span, (self.last - start + 1) // (2 * self.workers))
+            stop = min(self.last, start + size - 1)
+            self._next.value = stop + 1
+        return start, stop
+
+    def chunks(self, ctx: _Context) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
+        while (span := self.take()) is not None:
+            if self.kind == "range":
+                yield from _chunks_of_range(ctx, *span)
+            else:
+                yield from _chunks_of_ids(ctx, self.ids[span[0] : span[1] + 1])
 
 
-def _scan_partition(ctx: _Context, partition: Partition, progress: ProgressCallback) -> dict[str, int]:
+def _scan_work(ctx: _Context, work: _Work, progress: ProgressCallback) -> dict[str, int]:
     total = _zero()
-    kind, value = partition
-    chunks = _chunks_of_range(ctx, *value) if kind == "range" else _chunks_of_ids(ctx, value)
-    for rows, attachments in chunks:
-        counts = _scan_chunk(ctx, rows, attachments, by_range=kind == "range")
+    for rows, attachments in work.chunks(ctx):
+        counts = _scan_chunk(ctx, rows, attachments, by_range=work.kind == "range")
         for key, number in counts.items():
             total[key] += number
         progress(len(rows))
     return total
 
 
-def _worker_main(number: int, partition: Partition, results: Any) -> None:
-    """A forked worker: fresh database connections, its own partition, counts (never text) back."""
+def _worker_main(number: int, results: Any) -> None:
+    """A forked worker: fresh database connections, spans of the step's posts until none is left, counts
+    (never text) back."""
     try:
-        assert _CONTEXT is not None
+        assert _CONTEXT is not None and _WORK is not None
         dispose_engines()
         # The parent's objects were frozen before the fork: collections here leave them (and the pages
         # they live on) alone.
@@ -464,7 +518,7 @@ def _worker_main(number: int, partition: Partition, results: Any) -> None:
         def report(n: int) -> None:
             results.put(("progress", number, n))
 
-        counts = _scan_partition(_CONTEXT, partition, report)
+        counts = _scan_work(_CONTEXT, _WORK, report)
         counts["cpu_ms"] = int(time.process_time() * 1000)  # a forked process starts at zero
         results.put(("done", number, counts))
     except BaseException as error:  # reported to the parent, which raises ScanError
@@ -473,24 +527,22 @@ def _worker_main(number: int, partition: Partition, results: Any) -> None:
         dispose_engines()
 
 
-def _run_partitions(ctx: _Context, partitions: list[Partition], progress: ProgressCallback) -> dict[str, int]:
-    global _CONTEXT
-    if len(partitions) == 1:
+def _run_work(ctx: _Context, work: _Work, progress: ProgressCallback) -> dict[str, int]:
+    global _CONTEXT, _WORK
+    if work.workers == 1:
         cpu = time.process_time()
-        counts = _scan_partition(ctx, partitions[0], progress)
+        counts = _scan_work(ctx, work, progress)
         counts["cpu_ms"] = int((time.process_time() - cpu) * 1000)
         return counts
     # Fork after the automaton is built: each worker inherits it and opens its own connections. Freezing
     # the parent's objects first keeps the workers' garbage collections off them (no copy-on-write of
     # every page for the collector's bookkeeping).
     dispose_engines()
-    _CONTEXT = ctx
+    _CONTEXT, _WORK = ctx, work
     gc.freeze()
     mp = multiprocessing.get_context("fork")
     results = mp.Queue()
-    workers = [
-        mp.Process(target=_worker_main, args=(n, p, results), daemon=True) for n, p in enumerate(partitions)
-    ]
+    workers = [mp.Process(target=_worker_main, args=(n, results), daemon=True) for n in range(work.workers)]
     try:
         for worker in workers:
             worker.start()
@@ -521,7 +573,7 @@ def _run_partitions(ctx: _Context, partitions: list[Partition], progress: Progre
             raise ScanError("the scan did not complete: " + "; ".join(errors) + " (a re-run completes it)")
         return total
     finally:
-        _CONTEXT = None
+        _CONTEXT, _WORK = None, None
         gc.unfreeze()
         for worker in workers:
             if worker.is_alive():
@@ -556,21 +608,18 @@ def _worker_count(requested: int | None) -> int:
     return max(1, count or (os.cpu_count() or 1))
 
 
-def _partitions(
-    conn: Connection, step: ScanStep, plan: ScanPlan, workers: int, min_parallel: int
-) -> tuple[list[Partition], int]:
-    """How a step's posts split between workers, and how many posts it reads."""
+def _work(
+    conn: Connection, step: ScanStep, plan: ScanPlan, workers: int, min_parallel: int, chunk_rows: int
+) -> _Work | None:
+    """A step's posts, and how many workers share them."""
     if step.kind in ("full", "added_terms"):
         bounds = conn.execute(sql("content__post_id_bounds", conn)).first()
         if bounds is None or bounds.first_id is None:
-            return [], 0
+            return None
         # The id span stands for the count (counting a big table costs a scan of it).
         first, last = int(bounds.first_id), int(bounds.last_id)
-        count = last - first + 1
-        parts = workers if count >= min_parallel else 1
-        size = (last - first + 1 + parts - 1) // parts
-        ranges = [(first + i * size, min(last, first + (i + 1) * size - 1)) for i in range(parts)]
-        return [("range", r) for r in ranges if r[0] <= r[1]], count
+        parts = workers if last - first + 1 >= min_parallel else 1
+        return _Work("range", first, last, parts, chunk_rows)
     if step.kind == "recheck":
         ids = [int(r.id) for r in conn.execute(sql("content__posts_with_active_hits", conn))]
     else:
@@ -594,10 +643,9 @@ def _partitions(
             )
         ]
     if not ids:
-        return [], 0
+        return None
     parts = workers if len(ids) >= min_parallel else 1
-    size = (len(ids) + parts - 1) // parts
-    return [("ids", ids[i : i + size]) for i in range(0, len(ids), size)], len(ids)
+    return _Work("ids", 0, len(ids) - 1, parts, chunk_rows, ids)
 
 
 def run_step(
@@ -623,16 +671,17 @@ def run_step(
         result = StepResult(step.kind, None, sum(1 for t in terms if not t.is_allow))
         if matcher.empty:
             return result
-        partitions, _posts = _partitions(
+        work = _work(
             conn,
             step,
             plan,
             _worker_count(workers),
             min_parallel if min_parallel is not None else settings.content_parallel_min_posts,
+            settings.chunk_size,
         )
-        if not partitions:
+        if work is None:
             return result
-        result.workers = len(partitions)
+        result.workers = work.workers
         scan_id = conn.execute(
             insert(content_scans).returning(content_scans.c.id),
             [
@@ -654,7 +703,7 @@ def run_step(
     ctx = _Context(
         url, matcher, result.scan_id, plan.version, step.clear_missing, settings.chunk_size, dialect
     )
-    result.add(_run_partitions(ctx, partitions, progress))
+    result.add(_run_work(ctx, work, progress))
     result.seconds = time.perf_counter() - started
     with engine.begin() as conn:
         conn.execute(
