@@ -42,7 +42,7 @@ from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.audit import current_run_id, write_audit
 from tasks.calendar import add_years, today_local, utc_now
-from tasks.db import get_engine, sql
+from tasks.db import get_engine, sql, sqlite_page_cache
 from tasks.disclosure import (
     TOTAL,
     VALUE,
@@ -438,14 +438,12 @@ def _bulk_reading(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "sqlite":
         yield
         return
-    cache = conn.exec_driver_sql("pragma cache_size").scalar()
-    conn.exec_driver_sql("pragma cache_size = -262144")
     conn.exec_driver_sql("pragma temp_store = memory")
     conn.exec_driver_sql("pragma mmap_size = 4294967296")  # read the file mapped: fewer copies
     try:
-        yield
+        with sqlite_page_cache(conn):
+            yield
     finally:
-        conn.exec_driver_sql(f"pragma cache_size = {int(cache or -2000)}")
         conn.exec_driver_sql("pragma temp_store = default")
         conn.exec_driver_sql("pragma mmap_size = 0")
 

@@ -54,7 +54,7 @@ from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.audit import current_run_id, normalise_email, subject_hash, write_audit
 from tasks.calendar import today_local, utc_now
-from tasks.db import get_engine, sql
+from tasks.db import get_engine, sql, sqlite_page_cache
 from tasks.erasure import ErasureConflict, set_based_rows
 from tasks.schema import plan_items, plans
 
@@ -539,43 +539,9 @@ def check_plan(
     if plan["status"] not in ("draft", "ready", "awaiting_approval", "approved"):
         raise PlanError(f"plan {plan_id} is {plan['status']}; only a plan not yet applied can be checked")
     kind = plan["kind"]
-    from tasks.erasure import resolve_identities, scan_rows
-
-    newly_deferred = 0
-    removals = 0
-    accounts_removed: set[int] = set()
-    watch = None
-    after = 0
     # window by window, so that a plan of millions of items is never held in memory whole
-    while groups := pending_groups(conn, plan_id, after, settings.erasure_row_batch_size):
-        after = max(group.last_id for group in groups)
-        for group in groups:
-            table, action = group.subject_table, group.action
-            if set_based_rows(table, action):
-                # rows of tables that hold no accounts: only those naming somebody a block names are
-                # resolved and checked one by one; the others cannot be blocked
-                watch = watch or watchlist(conn, kind, today)
-                first, last = group.first_id, group.last_id
-                rows = scan_rows(conn, plan_id, table, action, first, last, watch, with_addresses=False)
-                watched = [row.item(table, action) for row in rows if row.watched]
-                deferrals = blocked_items(conn, watched, resolve_identities(conn, watched), kind, today)
-                if action != "anonymise_row":
-                    removals += len(rows) - len(deferrals)
-                by_id = {item.id: item for item in watched}
-            else:
-                items = group_items(conn, plan_id, group)
-                identities = resolve_identities(conn, items)
-                deferrals = blocked_items(conn, items, identities, kind, today)
-                for item in items:
-                    if item.id in deferrals:
-                        continue
-                    if item.action != "anonymise_row":
-                        removals += 1
-                    if removes_account(item):
-                        accounts_removed |= identities[item.id].account_ids
-                by_id = {item.id: item for item in items}
-            _defer(conn, deferrals, by_id)
-            newly_deferred += len(deferrals)
+    with sqlite_page_cache(conn):
+        newly_deferred, removals, accounts_removed = _check_windows(conn, plan_id, kind, today)
     guard = GuardResult(
         accounts_total=int(conn.execute(sql("plans__account_count", conn)).scalar_one()),
         accounts_removed=len(accounts_removed),
@@ -610,6 +576,49 @@ def check_plan(
         },
     )
     return check
+
+
+def _check_windows(
+    conn: Connection, plan_id: int, kind: str, today: date | None
+) -> tuple[int, int, set[int]]:
+    """Defer the blocked pending items of a plan, window by window; returns how many were deferred, the
+    removals left and the accounts they remove (for the guard)."""
+    from tasks.erasure import resolve_identities, scan_rows
+
+    newly_deferred = removals = 0
+    accounts_removed: set[int] = set()
+    watch = None
+    after = 0
+    while groups := pending_groups(conn, plan_id, after, get_settings().erasure_row_batch_size):
+        after = max(group.last_id for group in groups)
+        for group in groups:
+            table, action = group.subject_table, group.action
+            if set_based_rows(table, action):
+                # rows of tables that hold no accounts: only those naming somebody a block names are
+                # resolved and checked one by one; the others cannot be blocked
+                watch = watch or watchlist(conn, kind, today)
+                first, last = group.first_id, group.last_id
+                rows = scan_rows(conn, plan_id, table, action, first, last, watch, with_addresses=False)
+                watched = [row.item(table, action) for row in rows if row.watched]
+                deferrals = blocked_items(conn, watched, resolve_identities(conn, watched), kind, today)
+                if action != "anonymise_row":
+                    removals += len(rows) - len(deferrals)
+                by_id = {item.id: item for item in watched}
+            else:
+                items = group_items(conn, plan_id, group)
+                identities = resolve_identities(conn, items)
+                deferrals = blocked_items(conn, items, identities, kind, today)
+                for item in items:
+                    if item.id in deferrals:
+                        continue
+                    if item.action != "anonymise_row":
+                        removals += 1
+                    if removes_account(item):
+                        accounts_removed |= identities[item.id].account_ids
+                by_id = {item.id: item for item in items}
+            _defer(conn, deferrals, by_id)
+            newly_deferred += len(deferrals)
+    return newly_deferred, removals, accounts_removed
 
 
 def _status_counts(conn: Connection, plan_id: int) -> dict[str, int]:
@@ -791,7 +800,7 @@ def _apply_rows(
     )
 
     table, action, lo, hi = group.subject_table, group.action, group.first_id, group.last_id
-    with engine.begin() as conn:
+    with engine.begin() as conn, sqlite_page_cache(conn):
         rows = scan_rows(conn, plan_id, table, action, lo, hi, watchlist(conn, kind, today))
         if not rows:
             return _BatchDone()
@@ -857,7 +866,7 @@ def _apply_batch(
     them done, write their audit records and complete the requests behind them; then journal them."""
     from tasks.erasure import append_journal_lines, erase_items, resolve_identities
 
-    with engine.begin() as conn:
+    with engine.begin() as conn, sqlite_page_cache(conn):
         current = pending_items(conn, plan_id, item_ids)
         if not current:
             return _BatchDone()

@@ -30,7 +30,7 @@ from steward.errors import StewardError
 from steward.progress import ProgressCallback, no_progress
 from tasks.bounces.classify import SMTP_IN_TEXT, classify, code_from_text, normalise_code
 from tasks.calendar import utc_now
-from tasks.db import get_engine
+from tasks.db import get_engine, sqlite_page_cache
 from tasks.schema import bounce_files, bounce_quarantine, email_events
 
 CONTRACT = "bounce_export"
@@ -437,19 +437,18 @@ def _stage(conn: Connection, frame: pd.DataFrame, source_file: str, now: datetim
     if conn.dialect.name == "sqlite":
         # The staging table's indexes (address, time, file and line) outgrow SQLite's default 2 MB page
         # cache at a few hundred thousand rows; a larger cache for this transaction keeps inserts fast.
-        conn.exec_driver_sql("pragma cache_size = -262144")
         columns["occurred_at"] = frame["occurred_at"].dt.strftime(SQLITE_DATETIME).tolist()
         columns["ingested_at"] = [now.strftime(SQLITE_DATETIME)] * len(frame)
         compiled = insert(email_events).values({name: None for name in columns}).compile(dialect=conn.dialect)
         order = list(compiled.positiontup or [])
         rows = list(zip(*(columns[name] for name in order), strict=True))
-        cursor = conn.connection.cursor()
-        try:
-            for start in range(0, len(rows), INSERT_CHUNK):
-                cursor.executemany(str(compiled), rows[start : start + INSERT_CHUNK])
-        finally:
-            cursor.close()
-            conn.exec_driver_sql("pragma cache_size = -2000")
+        with sqlite_page_cache(conn):
+            cursor = conn.connection.cursor()
+            try:
+                for start in range(0, len(rows), INSERT_CHUNK):
+                    cursor.executemany(str(compiled), rows[start : start + INSERT_CHUNK])
+            finally:
+                cursor.close()
         return
     columns["occurred_at"] = list(frame["occurred_at"].dt.to_pydatetime())
     columns["ingested_at"] = [now] * len(frame)

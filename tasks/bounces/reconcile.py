@@ -33,7 +33,7 @@ from steward.settings import get_settings
 from tasks.audit import audit_row, current_run_id, keyed_hash, normalise_email, subject_hash, write_audit_rows
 from tasks.bounces.classify import BAD_ADDRESS, classify, code_from_text
 from tasks.calendar import utc_now
-from tasks.db import sql
+from tasks.db import sql, sqlite_page_cache
 from tasks.schema import accounts, email_deliverability
 
 UNDELIVERABLE = "undeliverable"
@@ -188,16 +188,16 @@ def _fetch(conn: Connection, name: str) -> tuple[list[str], list[tuple[Any, ...]
     if conn.dialect.name != "sqlite":
         result = conn.execute(statement)
         return list(result.keys()), [tuple(row) for row in result.fetchall()]
-    # Straight from the driver: hundreds of thousands of rows without a Row object for each.
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute("pragma cache_size = -262144")  # the join probes the accounts' address index
-        cursor.execute(str(statement))
-        names = [d[0] for d in cursor.description]
-        return names, list(cursor.fetchall())
-    finally:
-        cursor.execute("pragma cache_size = -2000")
-        cursor.close()
+    # Straight from the driver: hundreds of thousands of rows without a Row object for each; a large page
+    # cache while the join probes the accounts' address index.
+    with sqlite_page_cache(conn):
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(str(statement))
+            names = [d[0] for d in cursor.description]
+            return names, list(cursor.fetchall())
+        finally:
+            cursor.close()
 
 
 def load_account_events(conn: Connection, marked: Mapping[int, str] | None = None) -> pd.DataFrame:

@@ -42,7 +42,7 @@ from steward.settings import get_settings
 from tasks.calendar import utc_now
 from tasks.content.keywords import added_and_withdrawn, current_version, terms_in_version
 from tasks.content.matcher import Documents, Hit, Matcher, Term, scan_documents
-from tasks.db import dispose_engines, get_engine, sql
+from tasks.db import dispose_engines, get_engine, sql, sqlite_page_cache
 from tasks.schema import content_scans, scan_hits, scan_state
 
 SCANNER = "content"
@@ -410,15 +410,8 @@ allocates (and faults in) a new buffer for every page read, which made reading t
 @contextmanager
 def _streaming(conn: Connection) -> Iterator[None]:
     """A small page cache on `conn` while it streams posts (SQLite), the connection's own cache after."""
-    if conn.dialect.name != "sqlite":
+    with sqlite_page_cache(conn, _STREAM_CACHE_KIB):
         yield
-        return
-    previous = conn.exec_driver_sql("pragma cache_size").scalar_one()
-    conn.exec_driver_sql(f"pragma cache_size=-{_STREAM_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"pragma cache_size={int(previous)}")
 
 
 def _chunks_of_range(
