@@ -11,7 +11,6 @@ the original text. Both passes see exactly the same normalised text (tests/test_
 from __future__ import annotations
 
 import bisect
-import gc
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 import numpy as np
 
+from steward.memory import cyclic_gc_paused
 from tasks.content.normalise import Normalised, marked_key, normalise, normalise_batch, term_forms
 
 MATCH_MODES = ("word", "phrase", "prefix", "anywhere")
@@ -86,13 +86,8 @@ class Matcher:
     def __init__(self, terms: Iterable[Term]) -> None:
         # Building makes hundreds of thousands of small tuples, none in a reference cycle: the cyclic
         # garbage collector would only walk the process's heap over and over (half the build time).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with cyclic_gc_paused():
             self._build(terms)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _build(self, terms: Iterable[Term]) -> None:
         self.terms: list[Term] = list(terms)
