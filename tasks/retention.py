@@ -31,7 +31,7 @@ from steward.errors import ConfigurationError
 from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.calendar import add_months, local_date, local_midnight_utc, today_local
-from tasks.db import SQL_DIR, sql
+from tasks.db import SQL_DIR, sql, sqlite_page_cache
 
 if TYPE_CHECKING:
     from tasks.plans import PlanCheck
@@ -591,11 +591,12 @@ def _create_plan(
     plan_id = create_plan(conn, kind, [], summary={**sweep.summary(), "items": "added per rule, set-based"})
     counts: dict[str, int] = {}
     seen: set[tuple[str, str]] = set()
-    for rule in sweep.rules.rules:
-        target = (rule.table, rule.action)
-        counts[rule.id] = _insert_due_items(conn, plan_id, rule, sweep, skip_planned=target in seen)
-        seen.add(target)
-        progress(counts[rule.id])
+    with sqlite_page_cache(conn):  # millions of items inserted into an indexed table
+        for rule in sweep.rules.rules:
+            target = (rule.table, rule.action)
+            counts[rule.id] = _insert_due_items(conn, plan_id, rule, sweep, skip_planned=target in seen)
+            seen.add(target)
+            progress(counts[rule.id])
     write_audit(conn, "retention_planned", plan_id=plan_id, detail={"kind": kind, "items_by_rule": counts})
     return plan_id, counts
 
