@@ -115,6 +115,24 @@ def write_audit(conn: Connection, event: str, **fields: Any) -> None:
 AUDIT_COLUMNS = ("occurred_at", "run_id", "event", "subject_hash", "rule", "plan_id", "request_id", "detail")
 
 
+_INSERTS: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
+
+
+def _audit_insert(dialect: Any) -> tuple[Any, dict[str, Any]]:
+    """The audit insert compiled for a dialect, with the columns' bind processors (built once each)."""
+    key = (dialect.name, dialect.driver)  # the driver decides the parameter style
+    cached = _INSERTS.get(key)
+    if cached is None:
+        statement = insert(audit_log).values({name: bindparam(name) for name in AUDIT_COLUMNS})
+        processors = {
+            name: processor
+            for name in AUDIT_COLUMNS
+            if (processor := audit_log.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        cached = _INSERTS[key] = (statement.compile(dialect=dialect), processors)
+    return cached
+
+
 def write_audit_rows(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     """Write many records built with `audit_row`, in one batched statement; returns how many.
 
@@ -123,15 +141,7 @@ def write_audit_rows(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int
     batch = list(rows)
     if not batch:
         return 0
-    dialect = conn.dialect
-    compiled = (
-        insert(audit_log).values({name: bindparam(name) for name in AUDIT_COLUMNS}).compile(dialect=dialect)
-    )
-    processors = {
-        name: processor
-        for name in AUDIT_COLUMNS
-        if (processor := audit_log.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    }
+    compiled, processors = _audit_insert(conn.dialect)
 
     def value(row: Mapping[str, Any], name: str) -> Any:
         raw = row[name]

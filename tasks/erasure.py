@@ -539,7 +539,6 @@ class RowSets:
 @dataclass
 class EraseOutcome:
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
-    details: list[dict[str, Any]] = field(default_factory=list)  # each audit row's detail, as a dict
     journal: list[str] = field(default_factory=list)  # the journal's lines for these records
     table_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     item_counts: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
@@ -903,7 +902,6 @@ def erase_items(
     write_audit_rows(conn, audit_rows)
     return EraseOutcome(
         audit_rows=audit_rows,
-        details=details,
         journal=journal_lines(audit_rows, details),
         table_counts=table_counts,
         item_counts=per_item,
@@ -950,7 +948,7 @@ class ScannedRow:
         return ItemRow(self.item_id, self.account_id, table, self.row_id, action, self.rule)
 
 
-def watchlist(
+def close_watchlist(
     conn: Connection, accounts: Iterable[int], emails: Iterable[str], *, hash_all: bool = False
 ) -> Watchlist:
     """The watchlist of the accounts and addresses that blocks name, closed as resolve_identities closes
@@ -1027,7 +1025,7 @@ def _items_in_range(plan_id: int, table_name: str, action: str) -> Any:
 
 
 @cache
-def _row_entries_statement(
+def _row_scan_statement(
     table_name: str, with_addresses: bool = True
 ) -> tuple[Any, tuple[Link, ...], Link | None, tuple[Link, ...], int]:
     """SELECT item, row key, the row's subject link values, its parent's, and the addresses of every
@@ -1101,7 +1099,7 @@ def scan_rows(
     parent's, else the smallest address of the smallest account named; with `with_addresses` False the
     accounts are not read and a row with no address link has none), and whether it names anything
     on the watchlist (then the caller resolves it fully and checks the blocks)."""
-    statement, own, parent_link, parent_own, per_account = _row_entries_statement(table_name, with_addresses)
+    statement, own, parent_link, parent_own, per_account = _row_scan_statement(table_name, with_addresses)
     own_kinds = [link.kind in ("self", "account") for link in own]
     parent_kinds = [link.kind in ("self", "account") for link in parent_own]
     watched_accounts, watched_emails = watch.accounts, watch.emails
@@ -1333,13 +1331,6 @@ def journal_lines(
     ]
 
 
-def append_journal(
-    audit_rows: Sequence[Mapping[str, Any]], details: Sequence[Mapping[str, Any]] | None = None
-) -> int:
-    """Append erasure audit records to the journal (owner-only file), flushed to disk."""
-    return append_journal_lines(journal_lines(audit_rows, details))
-
-
 def append_journal_lines(lines: Sequence[str]) -> int:
     """Append lines made by `journal_lines` (or `erase_rows_set_based`) to the journal, flushed."""
     if not lines:
@@ -1412,7 +1403,7 @@ def sync_journal(engine: Engine, plan_id: int | None = None) -> int:
         detail = json.loads(row["detail"] or "{}")
         if detail.get("record") and detail["record"] not in known:
             missing.append(row)
-    return append_journal(missing)
+    return append_journal_lines(journal_lines(missing))
 
 
 # ------------------------------------------------------------------------------------------ replay

@@ -392,7 +392,7 @@ def watchlist(conn: Connection, kind: str, today: date | None = None) -> Any:
     """Every account and address a block names today (tasks.erasure.Watchlist): holds, open subject
     access requests and, unless the plan carries out erasure requests, restricted accounts. Row items
     that name none of them are not blocked; those that do are checked one by one."""
-    from tasks.erasure import watchlist as close_watchlist
+    from tasks.erasure import close_watchlist
 
     blocks = load_blocks(conn, (), today, booking_accounts=())
     accounts = set(blocks.hold_accounts) | set(blocks.access_accounts)
