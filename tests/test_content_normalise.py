@@ -3,16 +3,21 @@ match modes and the allow-list hold, and the fast batch forms agree with the ref
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
 import pytest
 
-from tasks.content.matcher import Matcher, Term, link_domain_spans
+from tasks.content.matcher import Documents, Hit, Matcher, Prefilter, Term, link_domain_spans, scan_documents
 from tasks.content.normalise import (
+    NON_ASCII,
     normalise,
     normalise_batch,
     normalise_reference,
+    skeleton,
+    skeleton_batch,
+    skeleton_of_normal,
     term_forms,
 )
 
@@ -188,6 +193,48 @@ def test_batch_and_numpy_forms_equal_the_reference() -> None:
             ), repr(text)
 
 
+# Split letters whose separator is a symbol that step 2 leaves alone: joining deletes it. Reading every
+# symbol as its letter, as step 2 does only in places, would give "siciaim" and lose "scam".
+_SKELETON_CASES = [
+    ("s ! c ! a ! m", "scam", "scam"),
+    ("s @ c @ a @ m", "scam", "scam"),
+    ("s | c | a | m", "scam", "scam"),
+    ("s \u20ac c \u20ac a \u20ac m", "scam", "scam"),
+    ("sc@m!", "scam!", "scam"),
+    ("b.r.i.n.g a knife", "bring a knife", "bringaknife"),
+    ("ki11 k i l l", "ki kil", "kikil"),
+    ("don\u2019t", "don't", "dont"),
+    ("\u0405 . C . 4 . \u041c sc\u200baaam", "scam scam", "scamscam"),
+]
+
+
+@pytest.mark.parametrize(("text", "normal", "expected"), _SKELETON_CASES)
+def test_the_skeleton_keeps_the_letters_and_digits_of_the_normal_form(
+    text: str, normal: str, expected: str
+) -> None:
+    assert normalise(text).text == normal
+    assert skeleton(text) == skeleton_of_normal(normal) == expected
+
+
+def _skeleton_bytes(text: str) -> bytes:
+    return bytes(ord(c) if c.isascii() else NON_ASCII for c in skeleton(text))
+
+
+def test_skeletons_equal_the_normal_forms_letters_and_digits_and_the_batch_form_agrees() -> None:
+    rng = random.Random(314)
+    for _ in range(400):
+        texts = [_random_text(rng, 40) for _ in range(rng.randint(1, 8))]
+        for text in texts:
+            assert skeleton(text) == skeleton_of_normal(normalise_reference(text).text), repr(text)
+        data, docs = skeleton_batch(texts)
+        assert data[:1] == data[-1:] == b"\x00"
+        pieces = data[1:-1].split(b"\x00")
+        assert sorted(docs.tolist()) == list(range(len(texts)))
+        assert {doc: piece for doc, piece in zip(docs.tolist(), pieces, strict=True)} == {
+            index: _skeleton_bytes(text) for index, text in enumerate(texts)
+        }
+
+
 def _oracle(terms: list[Term], text: str) -> set[tuple[int, int, int]]:
     """Every hit by brute force: each spelling of each term searched with str.find."""
     normal = normalise_reference(text)
@@ -263,3 +310,116 @@ def test_terms_normalise_like_text() -> None:
     )
     assert term_forms("kill")[0] == ("kil", (1, 1, 2))
     assert re.fullmatch(r"[a-z ]+", term_forms("Ethnic  Cleansing")[0][0])
+
+
+# ------------------------------------------------------------------------------------- the prefilter
+
+_WORDS = ["scammer", "giveaway", "grooming", "fraudster", "wire the fee", "bomb-making", "don't tell", "kill"]
+_LOOKALIKES = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "o": "\u03bf", "p": "\u0440", "s": "\u0455"}
+_LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "$", "t": "7", "l": "1"}
+
+
+def _disguise(term: str, rng: random.Random) -> str:
+    """The term written as an evader would: every kind the normalisation undoes, sometimes several."""
+    kind = rng.randrange(12)
+    if kind == 0:  # split letters, one separator throughout (spaces, dots, dashes, symbols, mixed)
+        return rng.choice([" ", ".", " . ", "-", " ! ", " @ ", " | ", "_", ". "]).join(term.replace(" ", ""))
+    if kind == 1:  # repeated letters
+        return "".join(c * rng.randint(1, 4) for c in term)
+    if kind == 2:  # digits and symbols for letters
+        return "".join(_LEET.get(c, c) if rng.random() < 0.6 else c for c in term)
+    if kind == 3:
+        return "".join(rng.choice(["@", "$"]) if c in "as" else c for c in term)
+    if kind == 4:  # lookalike letters
+        return "".join(_LOOKALIKES.get(c, c) for c in term)
+    if kind == 5:  # fullwidth
+        return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" for c in term)
+    if kind == 6:  # invisible characters
+        return "".join(c + rng.choice(["\u200b", "\u00ad", "\u200d", ""]) for c in term)
+    if kind == 7:  # apostrophes and hyphens
+        return "".join(c + rng.choice(["'", "\u2019", "-", ""]) if rng.random() < 0.3 else c for c in term)
+    if kind == 8:  # upper case and accents
+        return "".join(rng.choice([c.upper(), c + "\u0301", c]) for c in term)
+    if kind == 9:  # mixed split separators: not joined, should not match as split letters
+        return "".join(c + rng.choice([" ", ".", "-"]) for c in term)
+    if kind == 10:
+        return _disguise(_disguise(term, rng), rng)
+    return term
+
+
+def _post(rng: random.Random, terms: list[str]) -> str:
+    parts = [_random_text(rng, 12) for _ in range(rng.randint(0, 4))]
+    for _ in range(rng.randint(0, 2)):
+        parts.insert(rng.randint(0, len(parts)), _disguise(rng.choice(terms), rng))
+    return rng.choice([" ", "", ". ", "\n", "!"]).join(parts)
+
+
+def _scan(matcher: Matcher, texts: list[str], prefilter: Prefilter | None) -> list[Hit]:
+    documents = Documents()
+    for index, text in enumerate(texts):
+        documents.add(index, "body", index, text)
+    return scan_documents(matcher, documents, prefilter)
+
+
+def test_the_prefilter_never_changes_the_hits() -> None:
+    rng = random.Random(2026)
+    modes = ["word", "phrase", "prefix", "anywhere"]
+    filtered = 0
+    for _ in range(300):
+        chosen = rng.sample([w for w in _WORDS if w != "kill"], rng.randint(1, 3))
+        terms = [
+            Term(k, term, "fraud", rng.choice(modes), rng.choice(["hold", "alert", "allow"]))
+            for k, term in enumerate(chosen)
+        ]
+        matcher = Matcher(terms)
+        prefilter = Prefilter.build(matcher)
+        assert (prefilter is None) == matcher.empty
+        texts = [_post(rng, _WORDS) for _ in range(rng.randint(1, 12))]
+        expected = _scan(matcher, texts, None)
+        assert _scan(matcher, texts, prefilter) == expected, (texts, terms)
+        if prefilter is not None:
+            passing = prefilter.passing(texts)
+            assert {hit.post_id for hit in expected} <= set(passing), (texts, terms)
+            filtered += len(texts) - len(passing)
+    assert filtered > 300  # the prefilter did set texts aside: the equality above was not trivial
+
+
+def test_the_prefilter_sets_aside_the_texts_that_cannot_match() -> None:
+    matcher = _matcher(("wire the fee", "phrase"), ("giveaway", "word"), ("happy", "allow:word"))
+    prefilter = Prefilter.build(matcher)
+    assert prefilter is not None
+    texts = [
+        "Thanks for the physics lesson, see you next week",
+        "please w.i.r.e the f e e by friday",
+        "a happy giveaway",
+        "gives away the fee",
+        "happy happy",
+        "G1V34W4Y!!",
+        "",
+        "wire\x00the fee",
+        "G1V3 4W4Y",
+    ]
+    # A necessary condition only: "give away" has the skeleton of "giveaway", but is not the word.
+    assert prefilter.passing(texts) == [1, 2, 5, 7, 8]
+    assert {hit.post_id for hit in _scan(matcher, texts, prefilter)} == {1, 2, 5, 7}
+
+
+_MANY = [
+    "".join(letters) + "er" for letters in itertools.product("bdfgkmprtvz", "aeiou", "bdfgkmprtvz", "aeiou")
+]
+
+
+@pytest.mark.parametrize(
+    ("specs", "why"),
+    [
+        ((("kill", "word"),), "'ki11' matches: the skeleton 'ki' is too short to set anything aside"),
+        ((("\u8bc8\u9a97\u94b1", "anywhere"),), "letters beyond ASCII"),
+        ((("happy", "allow:word"),), "allow-listed words only: nothing can match"),
+        ((("!!!", "anywhere"),), "a key without letters or digits: every text may match"),
+        (tuple((word, "word") for word in _MANY[: Prefilter.MAX_KEYS + 1]), "too many keys"),
+    ],
+)
+def test_no_prefilter_where_it_cannot_pay_or_could_miss(specs: tuple[tuple[str, str], ...], why: str) -> None:
+    matcher = _matcher(*specs)
+    assert len(specs) == 1 or len(matcher.blocking_key_texts) > Prefilter.MAX_KEYS
+    assert Prefilter.build(matcher) is None, why

@@ -14,6 +14,7 @@ from content_rows import SENTINEL, Community, write_list
 from sqlalchemy import Engine, func, insert, select, update
 
 from steward.settings import get_settings, reset_settings_cache
+from tasks.content.matcher import Prefilter
 from tasks.content.pipeline import content_rescan_once
 from tasks.content.scanner import _Work
 from tasks.contracts import ContractViolation
@@ -129,6 +130,32 @@ def test_a_list_update_rescans_earlier_posts_with_the_added_terms_only(
     result = _rescan(tmp_path)
     assert [(s.kind, s.posts) for s in result.steps] == [("incremental", 1)]
     assert len(community.hits(new)) == 1
+
+
+def test_only_a_rescan_for_added_terms_sets_texts_aside_and_it_finds_the_same_hits(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[int, int]] = []
+    passing = Prefilter.passing
+
+    def recorded(self: Prefilter, texts: Any) -> list[int]:
+        found = passing(self, texts)
+        calls.append((len(texts), len(found)))
+        return found
+
+    monkeypatch.setattr(Prefilter, "passing", recorded)
+    community = Community(engine)
+    clean = [community.post(f"Thanks for lesson {n}, the fee is on the form") for n in range(5)]
+    old = community.post("Please w.i.r.e the f e e before Friday")
+    listed = LIST[:4]  # long enough keys for a prefilter ("t.me/" has the skeleton "tme")
+    _rescan(tmp_path, listed)
+    assert calls == []  # a full scan: every text matched as before
+    result = _rescan(tmp_path, [*listed, "wire the fee,fraud,phrase,hold"])
+    assert [(s.kind, s.posts, s.new_hits) for s in result.steps] == [("added_terms", 6, 1)]
+    assert calls == [(6, 1)]
+    (hit,) = community.hits(old)
+    assert community.body(old)[hit.start_offset : hit.end_offset] == "w.i.r.e the f e e"
+    assert all(community.hits(post) == [] for post in clean)
 
 
 def test_withdrawn_terms_close_the_cases_resting_only_on_them(engine: Engine, tmp_path: Path) -> None:

@@ -29,6 +29,11 @@ offsets (Python string indices, end exclusive) of the original characters it sta
 computes the same normal form for a whole chunk of texts at once with numpy, without the offsets; the
 scanner uses it to find candidate texts quickly and then calls `normalise()` only on those. A test checks
 that both produce the same text for random and adversarial input.
+
+A text's skeleton (`skeleton()`, `skeleton_batch()`) is what the normal form keeps of its letters and
+digits, repeats collapsed; built without steps 3 to 5, it is cheaper than the normal form, and a text
+whose skeleton lacks a key's skeleton cannot match that key (the prefilter of a rescan for a few added
+terms, `matcher.Prefilter`).
 """
 
 from __future__ import annotations
@@ -779,3 +784,78 @@ def _join_plan(codes: np.ndarray, alnum: np.ndarray) -> tuple[np.ndarray, list[t
     for left, right in pairs:
         deleted[left + 1 : right] = True
     return deleted, pairs
+
+
+# ------------------------------------------------------------------------------------- the skeleton
+
+NON_ASCII = 0x80
+"""A letter or digit beyond ASCII, in a skeleton batch (no anchor holds it: an ASCII key cannot match
+across one)."""
+
+# Every ASCII byte that is not a letter or digit, the separator (0) excepted: `bytes.translate` deletes
+# them from a folded ASCII batch.
+_SKELETON_DELETE = bytes(b for b in range(1, 128) if not chr(b).isalnum())
+
+
+def skeleton_of_normal(normal: str) -> str:
+    """The skeleton of a text already in normal form (a normalised key): its letters and digits, repeats
+    collapsed."""
+    out: list[str] = []
+    for char in normal:
+        if char.isalnum() and (not out or out[-1] != char):
+            out.append(char)
+    return "".join(out)
+
+
+def skeleton(text: str) -> str:
+    """The skeleton of a text: steps 1 and 2, then only its letters and digits, repeats collapsed.
+
+    It is what is left of the normal form when everything but letters and digits is dropped and repeats
+    are collapsed: `skeleton(t) == skeleton_of_normal(normalise(t).text)`. Steps 3 to 5 only collapse
+    repeats, delete characters that are not letters or digits (the separators of split letters, which may
+    be symbols step 2 left alone: "s ! c ! a ! m") and merge a joined letter into an equal one before it;
+    none of this changes the letters and digits left once repeats are collapsed. Step 2 must run first: a
+    symbol is a letter only where step 2 made it one. Hence a key found in a text's normal form has its
+    `skeleton_of_normal` in the text's skeleton (collapsing a substring gives a substring of the
+    collapsed whole): a text whose skeleton holds none of a set of keys' skeletons cannot match any of
+    them.
+    """
+    chars = list(fold(text))
+    _symbols_in_place(chars)
+    return skeleton_of_normal("".join(chars))
+
+
+def skeleton_batch(texts: Sequence[str]) -> tuple[bytes, np.ndarray]:
+    """The skeletons of many texts at once (numpy), as bytes: each text's skeleton after a 0, and a 0 at
+    the end; letters and digits beyond ASCII written as NON_ASCII. Returns the bytes and, in order, the
+    index in `texts` of each skeleton.
+
+    Text for text equal to `skeleton(t)` with every character beyond ASCII written as NON_ASCII (runs of
+    them may be collapsed to one).
+    """
+    ascii_docs: list[int] = []
+    other_docs: list[int] = []
+    odd_docs: list[int] = []
+    for index, text in enumerate(texts):
+        if SEPARATOR in text:
+            odd_docs.append(index)
+        elif text.isascii():
+            ascii_docs.append(index)
+        else:
+            other_docs.append(index)
+    parts: list[bytes] = []
+    if ascii_docs:
+        joined = SEPARATOR.join(["", *(texts[i] for i in ascii_docs)]).encode("ascii")
+        folded = np.frombuffer(joined.translate(_ASCII_TABLE), dtype=np.uint8)
+        replaced = _replace_symbols(folded)
+        kept = replaced.tobytes().translate(None, _SKELETON_DELETE)
+        parts.append(_collapse(np.frombuffer(kept, dtype=np.uint8)).tobytes())
+    if other_docs:
+        codes = _replace_symbols(_fold_codes(SEPARATOR.join(["", *(texts[i] for i in other_docs)])))
+        codes = _collapse(codes[_alnum_mask(codes) | (codes == 0)])
+        parts.append(np.where(codes < 128, codes, NON_ASCII).astype(np.uint8).tobytes())
+    for index in odd_docs:
+        text = skeleton(texts[index])
+        parts.append(b"\x00" + bytes(ord(c) if c.isascii() else NON_ASCII for c in text))
+    parts.append(b"\x00")
+    return b"".join(parts), np.asarray(ascii_docs + other_docs + odd_docs, dtype=np.int64)

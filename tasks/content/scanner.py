@@ -6,7 +6,9 @@ and the keyword list (the version last scanned with). `plan_scan` turns them int
 
 - `full`: every post with the whole list (the first scan; or after allow-listed words were withdrawn,
   when matches they used to suppress become hits);
-- `added_terms`: every post with only the terms the new list versions added (and the allow-list);
+- `added_terms`: every post with only the terms the new list versions added (and the allow-list); when
+  they are few, a prefilter sets aside the texts that cannot match them before they are normalised
+  (`matcher.Prefilter`);
 - `recheck`: the posts with hits in force, with the whole list, after allow-listed words were added: a
   hit an allow-listed word now covers is cleared;
 - `incremental`: the posts new or edited since the watermark (or given an attachment), with the whole
@@ -41,7 +43,7 @@ from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.calendar import utc_now
 from tasks.content.keywords import added_and_withdrawn, current_version, terms_in_version
-from tasks.content.matcher import Documents, Hit, Matcher, Term, scan_documents
+from tasks.content.matcher import Documents, Hit, Matcher, Prefilter, Term, scan_documents
 from tasks.db import dispose_engines, get_engine, sql, sqlite_page_cache
 from tasks.schema import content_scans, scan_hits, scan_state
 
@@ -234,6 +236,8 @@ class _Context:
     clear_missing: str | None
     chunk_rows: int
     dialect: str
+    prefilter: Prefilter | None = None
+    """Sets aside the texts that cannot match (steps with a few added terms only)."""
 
 
 _CONTEXT: _Context | None = None
@@ -386,7 +390,7 @@ def _scan_chunk(
     ctx: _Context, rows: Sequence[Any], attachments: Sequence[Any], by_range: bool
 ) -> dict[str, int]:
     documents = _documents(rows, attachments)
-    hits = scan_documents(ctx.matcher, documents)
+    hits = scan_documents(ctx.matcher, documents, ctx.prefilter)
     post_ids = [int(row[0]) for row in rows]
     counts = _zero()
     counts["posts"] = len(rows)
@@ -693,8 +697,17 @@ def run_step(
     result.scan_id = int(scan_id)
     tune_allocator()
     started = time.perf_counter()
+    # Only the added terms' step: with the whole list, nearly every text would pass.
+    prefilter = Prefilter.build(matcher) if step.kind == "added_terms" else None
     ctx = _Context(
-        url, matcher, result.scan_id, plan.version, step.clear_missing, settings.chunk_size, dialect
+        url,
+        matcher,
+        result.scan_id,
+        plan.version,
+        step.clear_missing,
+        settings.chunk_size,
+        dialect,
+        prefilter,
     )
     result.add(_run_work(ctx, work, progress))
     result.seconds = time.perf_counter() - started
