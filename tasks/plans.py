@@ -54,7 +54,7 @@ from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.audit import current_run_id, normalise_email, subject_hash, write_audit
 from tasks.calendar import today_local, utc_now
-from tasks.db import get_engine, sql, sqlite_page_cache
+from tasks.db import get_engine, sql, sqlite_bulk_writes, sqlite_page_cache
 from tasks.erasure import ErasureConflict, set_based_rows
 from tasks.schema import plan_items, plans
 
@@ -713,30 +713,32 @@ def apply_plan(
     run_id = current_run_id()
     window_size = get_settings().erasure_row_batch_size
     after = 0
-    while True:
-        with engine.connect() as conn:
-            groups = pending_groups(conn, plan_id, after, window_size)
-        if not groups:
-            break
-        after = max(group.last_id for group in groups)
-        for group in groups:
-            if set_based_rows(group.subject_table, group.action):
-                try:
-                    done = _apply_rows(engine, plan_id, kind, group, run_id, today)
-                except ErasureConflict:
-                    with engine.connect() as conn:
-                        items = group_items(conn, plan_id, group)
-                    done = _apply_one_by_one(engine, plan_id, items, run_id, today)
-                _add_batch(result, done, progress)
-                continue
-            with engine.connect() as conn:
-                items = group_items(conn, plan_id, group)
-            for batch in _batches(items, size):
-                try:
-                    done = _apply_batch(engine, plan_id, [item.id for item in batch], run_id, today)
-                except ErasureConflict:
-                    done = _apply_one_by_one(engine, plan_id, batch, run_id, today)
-                _add_batch(result, done, progress)
+    # One connection for every transaction of the apply, so its page cache stays warm between them.
+    with engine.connect() as conn, sqlite_bulk_writes(conn):
+        while True:
+            with conn.begin():
+                groups = pending_groups(conn, plan_id, after, window_size)
+            if not groups:
+                break
+            after = max(group.last_id for group in groups)
+            for group in groups:
+                if set_based_rows(group.subject_table, group.action):
+                    try:
+                        done = _apply_rows(conn, plan_id, kind, group, run_id, today)
+                    except ErasureConflict:
+                        with conn.begin():
+                            items = group_items(conn, plan_id, group)
+                        done = _apply_one_by_one(conn, plan_id, items, run_id, today)
+                    _add_batch(result, done, progress)
+                    continue
+                with conn.begin():
+                    items = group_items(conn, plan_id, group)
+                for batch in _batches(items, size):
+                    try:
+                        done = _apply_batch(conn, plan_id, [item.id for item in batch], run_id, today)
+                    except ErasureConflict:
+                        done = _apply_one_by_one(conn, plan_id, batch, run_id, today)
+                    _add_batch(result, done, progress)
     with engine.begin() as conn:
         left = _status_counts(conn, plan_id).get("pending", 0)
         if left == 0:
@@ -754,16 +756,16 @@ def apply_plan(
 
 
 def _apply_one_by_one(
-    engine: Engine, plan_id: int, items: Sequence[ItemRow], run_id: str | None, today: date | None
+    conn: Connection, plan_id: int, items: Sequence[ItemRow], run_id: str | None, today: date | None
 ) -> _BatchDone:
     """Rare: deleting some row would take somebody else's rows with it. Apply the items one by one, so
     only those concerned are deferred (with the reason) and the rest go ahead."""
     done = _BatchDone()
     for item in items:
         try:
-            one = _apply_batch(engine, plan_id, [item.id], run_id, today)
+            one = _apply_batch(conn, plan_id, [item.id], run_id, today)
         except ErasureConflict as conflict:
-            with engine.begin() as conn:
+            with conn.begin():
                 reason = f"{REASON_CONFLICT}: {conflict.table}"
                 _defer(conn, {item.id: reason}, {item.id: item})
             one = _BatchDone(claimed=1, deferred=1)
@@ -784,7 +786,7 @@ def _add_batch(result: ApplyResult, done: _BatchDone, progress: ProgressCallback
 
 
 def _apply_rows(
-    engine: Engine, plan_id: int, kind: str, group: ItemGroup, run_id: str | None, today: date | None
+    conn: Connection, plan_id: int, kind: str, group: ItemGroup, run_id: str | None, today: date | None
 ) -> _BatchDone:
     """One transaction for the row items of a group (a set_based_rows table): defer the blocked, erase
     the rows others depend on through the map (erase_items), delete or reduce the rest with one
@@ -800,7 +802,7 @@ def _apply_rows(
     )
 
     table, action, lo, hi = group.subject_table, group.action, group.first_id, group.last_id
-    with engine.begin() as conn, sqlite_page_cache(conn):
+    with conn.begin():
         rows = scan_rows(conn, plan_id, table, action, lo, hi, watchlist(conn, kind, today))
         if not rows:
             return _BatchDone()
@@ -860,13 +862,13 @@ class _BatchDone:
 
 
 def _apply_batch(
-    engine: Engine, plan_id: int, item_ids: Sequence[int], run_id: str | None, today: date | None
+    conn: Connection, plan_id: int, item_ids: Sequence[int], run_id: str | None, today: date | None
 ) -> _BatchDone:
     """One transaction: claim the items still pending, defer the newly blocked, erase the rest, mark
     them done, write their audit records and complete the requests behind them; then journal them."""
     from tasks.erasure import append_journal_lines, erase_items, resolve_identities
 
-    with engine.begin() as conn, sqlite_page_cache(conn):
+    with conn.begin():
         current = pending_items(conn, plan_id, item_ids)
         if not current:
             return _BatchDone()
