@@ -142,16 +142,24 @@ def write_audit_rows(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int
     if not batch:
         return 0
     compiled, processors = _audit_insert(conn.dialect)
-
-    def value(row: Mapping[str, Any], name: str) -> Any:
-        raw = row[name]
-        processor = processors.get(name)
-        return processor(raw) if processor is not None and raw is not None else raw
-
-    if compiled.positiontup is not None:
-        order = list(compiled.positiontup)
-        params: list[Any] = [tuple(value(row, name) for name in order) for row in batch]
-    else:
-        params = [{name: value(row, name) for name in AUDIT_COLUMNS} for row in batch]
+    order = list(compiled.positiontup) if compiled.positiontup is not None else list(AUDIT_COLUMNS)
+    # Records of one batch share most values (time, run, event, plan): each distinct value goes through
+    # its column's processor once.
+    converted: list[tuple[int, Any, dict[Any, Any]]] = [
+        (index, processors[name], {}) for index, name in enumerate(order) if name in processors
+    ]
+    params: list[Any] = []
+    for row in batch:
+        values = [row[name] for name in order]
+        for index, processor, seen in converted:
+            raw = values[index]
+            if raw is not None:
+                done = seen.get(raw)
+                if done is None:
+                    done = seen[raw] = processor(raw)
+                values[index] = done
+        params.append(
+            tuple(values) if compiled.positiontup is not None else dict(zip(order, values, strict=True))
+        )
     conn.exec_driver_sql(compiled.string, params)
     return len(batch)
