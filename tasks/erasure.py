@@ -31,6 +31,7 @@ import os
 import random
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -349,15 +350,29 @@ def _select_in(
     if statement is None:  # built once per shape: building a statement costs more than running it
         statement = select(*columns).where(_one_of(where_column, dialect, numbers))
         _STATEMENTS[key] = statement
+    for params in _values_params(dialect, ordered):
+        yield from conn.execute(statement, params)
+
+
+def _values_params(dialect: str, ordered: Sequence[Any]) -> Iterator[dict[str, Any]]:
+    """The parameters of a statement built with `_one_of`, for `ordered` values: one per
+    VALUES_PER_STATEMENT values on SQLite (a JSON array) and PostgreSQL (an array), per IN_CHUNK
+    elsewhere (an expanding IN list)."""
     if dialect == "sqlite":
         for chunk in _chunks(ordered, VALUES_PER_STATEMENT):
-            yield from conn.execute(statement, {"values": json.dumps(chunk)})
+            yield {"values": json.dumps(chunk)}
     elif dialect == "postgresql":
         for chunk in _chunks(ordered, VALUES_PER_STATEMENT):
-            yield from conn.execute(statement, {"values": chunk})
+            yield {"values": chunk}
     else:
         for chunk in _chunks(ordered):
-            yield from conn.execute(statement, {"values": chunk})
+            yield {"values": chunk}
+
+
+def _execute_for_keys(conn: Connection, statement: Any, keys: Sequence[int]) -> None:
+    """Run an UPDATE or DELETE whose WHERE is `_one_of(key column, dialect, numbers=True)` for `keys`."""
+    for params in _values_params(conn.dialect.name, keys):
+        conn.execute(statement, params)
 
 
 def _one_of(column: Any, dialect: str, numbers: bool) -> Any:
@@ -698,6 +713,7 @@ def _execute_actions(
 ) -> dict[str, dict[str, int]]:
     """Run the statements, children before parents; return rows affected per table and action."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
+    dialect = conn.dialect.name
     for table in reversed(metadata.sorted_tables):
         name = table.name
         key_columns = list(table.primary_key.columns)
@@ -714,11 +730,8 @@ def _execute_actions(
             if not targets:
                 continue
             if table.c[column_name].nullable:
-                statement = (
-                    update(table).where(key.in_(bindparam("ids", expanding=True))).values({column_name: None})
-                )
-                for chunk in _chunks(targets):
-                    conn.execute(statement, {"ids": chunk})
+                statement = update(table).where(_one_of(key, dialect, True)).values({column_name: None})
+                _execute_for_keys(conn, statement, targets)
             else:  # a third party's required text column: replaced by their keyed pseudonym
                 length = getattr(table.c[column_name].type, "length", None)
                 params = []
@@ -743,9 +756,9 @@ def _execute_actions(
         if reduced and spec is not None:
             nullify = {c: None for c, how in spec.columns.items() if how == "nullify"}
             if nullify:
-                statement = update(table).where(key.in_(bindparam("ids", expanding=True))).values(nullify)
-                for chunk in _chunks(reduced):
-                    conn.execute(statement, {"ids": chunk})
+                _execute_for_keys(
+                    conn, update(table).where(_one_of(key, dialect, True)).values(nullify), reduced
+                )
             pseudonymised = [c for c, how in spec.columns.items() if how == "pseudonymise"]
             if pseudonymised:
                 params = []
@@ -766,17 +779,12 @@ def _execute_actions(
             expired = sorted(rows.expire.get(name, set()) - deleted)
             expire_columns = _expiry_columns(name) if expired else {}
             if expire_columns:
-                statement = (
-                    update(table).where(key.in_(bindparam("ids", expanding=True))).values(expire_columns)
-                )
-                for chunk in _chunks(expired):
-                    conn.execute(statement, {"ids": chunk})
+                statement = update(table).where(_one_of(key, dialect, True)).values(expire_columns)
+                _execute_for_keys(conn, statement, expired)
             label = "retained" if spec.strategy == "retain" else "anonymised"
             counts[name][label] = counts[name].get(label, 0) + len(reduced)
         if deleted:
-            removal = delete(table).where(key.in_(bindparam("ids", expanding=True)))
-            for chunk in _chunks(sorted(deleted)):
-                conn.execute(removal, {"ids": chunk})
+            _execute_for_keys(conn, delete(table).where(_one_of(key, dialect, True)), sorted(deleted))
             counts[name]["deleted"] = counts[name].get("deleted", 0) + len(deleted)
     return {name: dict(value) for name, value in counts.items()}
 
@@ -862,7 +870,31 @@ def erase_items(
         item.id: identities[item.id].audit_hash(f"{item.subject_table}:{item.subject_row_id}")
         for item in items
     }
-    table_counts = _execute_actions(conn, emap, rows, seeds_of)
+    # The audit records depend only on the rows found, not on the statements: they are built on a helper
+    # thread while the database runs the statements (the driver releases the GIL for each).
+    records = _record_builder().submit(
+        _item_records, emap, rows, items, identities, plan_id, run_id, request_ids
+    )
+    try:
+        table_counts = _execute_actions(conn, emap, rows, seeds_of)
+    finally:
+        per_item, audit_rows, journal = records.result()
+    write_audit_rows(conn, audit_rows)
+    return EraseOutcome(
+        audit_rows=audit_rows, journal=journal, table_counts=table_counts, item_counts=per_item
+    )
+
+
+def _item_records(
+    emap: ErasureMap,
+    rows: RowSets,
+    items: Sequence[ItemRow],
+    identities: Mapping[int, Identity],
+    plan_id: int | None,
+    run_id: str | None,
+    request_ids: Mapping[int, int] | None,
+) -> tuple[dict[int, dict[str, dict[str, int]]], list[dict[str, Any]], list[str]]:
+    """Per item: its rows per table and action, its audit row and its journal line (erase_items)."""
     per_item = _item_counts(rows, [item.id for item in items], emap)
     audit_rows = []
     details: list[dict[str, Any]] = []
@@ -899,13 +931,7 @@ def erase_items(
         row["run_id"] = run_id
         audit_rows.append(row)
         details.append(detail)
-    write_audit_rows(conn, audit_rows)
-    return EraseOutcome(
-        audit_rows=audit_rows,
-        journal=journal_lines(audit_rows, details),
-        table_counts=table_counts,
-        item_counts=per_item,
-    )
+    return per_item, audit_rows, journal_lines(audit_rows, details)
 
 
 # ------------------------------------------------------------------- row items, set-based (the fast path)
@@ -1186,27 +1212,49 @@ def erase_rows_set_based(
 ) -> EraseOutcome:
     """Delete or reduce the rows of every pending `table_name`/`action` item in [lo, hi] with one
     statement, and write one audit record per item, as `erase_items` would. `rows` are those items, read
-    by `scan_rows` in this transaction; the caller has already deferred or set apart the others."""
+    by `scan_rows` in this transaction; the caller has already deferred or set apart the others.
+
+    The audit records are built on a helper thread while the database runs the statement (the driver
+    releases the GIL for it); nothing but this function touches what that thread builds."""
     emap = erasure_map()
     spec = emap.tables[table_name]
     table = spec.table
     targets = _items_in_range(plan_id, table_name, action)
     key = spec.key_column
     bounds = {"lo": lo, "hi": hi}
-    if action == "delete_row":
-        conn.execute(delete(table).where(key.in_(targets)), bounds)
-        label = "deleted"
-    else:
-        values: dict[str, None] = {c: None for c, how in spec.columns.items() if how == "nullify"}
-        if spec.strategy == "retain":
-            values.update(_expiry_columns(table_name))
-        if values:
-            conn.execute(update(table).where(key.in_(targets)).values(values), bounds)
-        label = "retained" if spec.strategy == "retain" else "anonymised"
-    event = "row_deleted" if action == "delete_row" else "row_anonymised"
-    occurred = utc_now()
     if "@" in table_name:
         raise ErasureMapError(f"{table_name}: a table name cannot hold '@'")
+    label = (
+        "deleted" if action == "delete_row" else ("retained" if spec.strategy == "retain" else "anonymised")
+    )
+    records = _record_builder().submit(_row_records, plan_id, table_name, action, label, rows, run_id)
+    try:
+        if action == "delete_row":
+            conn.execute(delete(table).where(key.in_(targets)), bounds)
+        else:
+            values: dict[str, None] = {c: None for c, how in spec.columns.items() if how == "nullify"}
+            if spec.strategy == "retain":
+                values.update(_expiry_columns(table_name))
+            if values:
+                conn.execute(update(table).where(key.in_(targets)).values(values), bounds)
+    finally:
+        audit_rows, lines, present = records.result()
+    write_audit_rows(conn, audit_rows)
+    counts = {table_name: {label: present}} if present else {}
+    return EraseOutcome(audit_rows=audit_rows, journal=lines, table_counts=counts)
+
+
+@cache
+def _record_builder() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="steward-audit-records")
+
+
+def _row_records(
+    plan_id: int, table_name: str, action: str, label: str, rows: Sequence[ScannedRow], run_id: str | None
+) -> tuple[list[dict[str, Any]], list[str], int]:
+    """The audit rows and journal lines of set-based row items, and how many of their rows were there."""
+    event = "row_deleted" if action == "delete_row" else "row_anonymised"
+    occurred = utc_now()
     # Every record here has the same shape: its detail and its journal line (JSON with sorted keys, as
     # audit_row and journal_lines write them) are filled in from templates rather than encoded a million
     # times. tests/test_plans.py checks both against the encoder.
@@ -1220,13 +1268,17 @@ def erase_rows_set_based(
     occurred_json = json.dumps(occurred.isoformat())
     run_json = json.dumps(run_id)
     rule_json: dict[str, str] = {}
+    hashes: dict[str, str] = {}  # one subject often has many rows in a window (their email events)
     audit_rows = []
     lines = []
     present = 0
     for row in rows:
         record = new_record_id()
         hashed_row = row_hash(table_name, row.row_id)
-        subject = subject_hash(row.primary_email) if row.primary_email else None
+        address = row.primary_email
+        subject = (
+            (hashes.get(address) or hashes.setdefault(address, subject_hash(address))) if address else None
+        )
         tables = tables_json[row.present]
         present += row.present
         audit_rows.append(
@@ -1258,9 +1310,7 @@ def erase_rows_set_based(
                 tables,
             )
         )
-    write_audit_rows(conn, audit_rows)
-    counts = {table_name: {label: present}} if present else {}
-    return EraseOutcome(audit_rows=audit_rows, journal=lines, table_counts=counts)
+    return audit_rows, lines, present
 
 
 def _existing_rows(conn: Connection, emap: ErasureMap, items: Sequence[ItemRow]) -> dict[str, set[int]]:
