@@ -53,3 +53,49 @@ def test_every_migration_downgrades_to_empty_and_upgrades_again(sqlite_url: str)
     before, after = upgrade_database(sqlite_url)
     assert before is None and after is not None
     assert set(metadata.tables) <= set(sa.inspect(engine).get_table_names())
+
+
+def test_bulk_writes_checkpoint_in_the_background_and_restore_the_connection(sqlite_url: str) -> None:
+    import os
+    import threading
+    import time
+
+    from tasks.db import sqlite_bulk_writes
+
+    engine = get_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create table bulk_probe (id integer primary key, payload text)")
+    path = engine.url.database
+    assert path
+
+    def checkpointers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "steward-sqlite-checkpointer"]
+
+    def settings(conn: sa.Connection) -> dict[str, object]:
+        names = ("cache_size", "temp_store", "wal_autocheckpoint")
+        values = {name: conn.exec_driver_sql(f"pragma {name}").scalar() for name in names}
+        conn.commit()
+        return values
+
+    with engine.connect() as conn:
+        before = settings(conn)
+        with sqlite_bulk_writes(conn):
+            assert len(checkpointers()) == 1
+            assert conn.exec_driver_sql("pragma temp_store").scalar() == 2  # memory
+            conn.commit()
+            size = os.path.getsize(path)
+            for start in range(0, 20_000, 2_000):  # about 2,500 pages of WAL, past SQLite's 1,000
+                with conn.begin():
+                    conn.exec_driver_sql(
+                        "insert into bulk_probe (payload) values (?)",
+                        [("x" * 400,) for _ in range(start, start + 2_000)],
+                    )
+            # New pages reach the database file only through a checkpoint, and the writer's own waits
+            # for 100,000 pages: the file grows because the background thread copies the WAL into it.
+            deadline = time.monotonic() + 10
+            while os.path.getsize(path) < size + 8_000_000 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert os.path.getsize(path) >= size + 8_000_000
+        assert settings(conn) == before
+        assert checkpointers() == []
+        assert conn.exec_driver_sql("select count(*) from bulk_probe").scalar() == 20_000
