@@ -93,10 +93,10 @@ class Settings(BaseSettings):
         "the DPO's approval.",
     )
     erasure_batch_size: int = Field(
-        default=2000, ge=1, description="Subjects erased per transaction when a plan is applied."
+        default=10_000, ge=1, description="Subjects erased per transaction when a plan is applied."
     )
     erasure_row_batch_size: int = Field(
-        default=50_000,
+        default=100_000,
         ge=1,
         description="Plan items read per window when a plan is checked or applied; row items (delete_row, "
         "anonymise_row) of one table in a window are applied set-based in one transaction.",
