@@ -1,7 +1,8 @@
 """The retention sweep at scale, on SQLite: plan every rule, check, apply, verify.
 
 Targets (issue 5): at 1,000,000 accounts and about 10 million related rows, planning all rules in at
-most 30 s; applying at least 50,000 rows per second including the audit records; peak memory under 1 GB.
+most 30 s; applying at least 50,000 rows per second including the audit records (rows deleted, reduced
+or unlinked, plus one audit record per item, over the apply's wall time); peak memory under 1 GB.
 
 The database is generated once with the demo generator (seed 42, today 2026-01-15) into
 var/bench/retention-1m.db (retention-<N>.db for other sizes) and reused; every run works on a copy (applying is destructive).
@@ -136,12 +137,15 @@ def main() -> None:
     apply_seconds = time.perf_counter() - started
     rows_changed = sum(sum(per_table.values()) for per_table in result.tables.values())
     audit_records = result.items_done
-    rate = rows_changed / apply_seconds if apply_seconds else 0.0
+    # The target counts the audit records with the rows ("at least 50,000 rows per second including
+    # audit records"); the rate of the data rows alone is printed beside it.
+    rate = (rows_changed + audit_records) / apply_seconds if apply_seconds else 0.0
+    settings = get_settings()
     print(
         f"apply:  {result.items_done:,} items, {rows_changed:,} rows deleted/reduced/unlinked and "
-        f"{audit_records:,} audit records in {apply_seconds:.1f} s: {rate:,.0f} rows/s "
-        f"({(rows_changed + audit_records) / apply_seconds:,.0f} rows/s counting the audit records), "
-        f"batches of {get_settings().erasure_batch_size} subjects"
+        f"{audit_records:,} audit records in {apply_seconds:.1f} s: {rate:,.0f} rows/s including the "
+        f"audit records ({rows_changed / apply_seconds:,.0f} rows/s of data rows alone); batches of "
+        f"{settings.erasure_batch_size:,} subjects, windows of {settings.erasure_row_batch_size:,} items"
     )
     for table, per_table in sorted(result.tables.items()):
         print(f"  {table:<24} " + ", ".join(f"{k} {v:,}" for k, v in sorted(per_table.items())))
@@ -159,8 +163,8 @@ def main() -> None:
         f"targets: planning all rules <= {PLAN_TARGET_SECONDS:.0f} s: "
         f"{_verdict(plan_seconds <= PLAN_TARGET_SECONDS)} ({plan_seconds:.1f} s; with the erasure engine's "
         f"check {plan_seconds + check_seconds:.1f} s: {_verdict(plan_seconds + check_seconds <= PLAN_TARGET_SECONDS)}); "
-        f"apply >= {APPLY_TARGET_ROWS_PER_SECOND:,} rows/s: {_verdict(rate >= APPLY_TARGET_ROWS_PER_SECOND)} "
-        f"({rate:,.0f}); peak memory < 1 GB: {_verdict(peak < MEMORY_TARGET_BYTES)} ({peak / 1e6:,.0f} MB); "
+        f"apply >= {APPLY_TARGET_ROWS_PER_SECOND:,} rows/s including audit records: "
+        f"{_verdict(rate >= APPLY_TARGET_ROWS_PER_SECOND)} ({rate:,.0f}); peak memory < 1 GB: {_verdict(peak < MEMORY_TARGET_BYTES)} ({peak / 1e6:,.0f} MB); "
         f"verify empty after the sweep: {_verdict(verified.compliant)}",
         flush=True,
     )

@@ -49,7 +49,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy import Connection, Date, Engine, bindparam, insert, select, update
 
 from steward.errors import StewardError
-from steward.memory import without_cyclic_gc
+from steward.memory import release_free_memory, without_cyclic_gc
 from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.audit import current_run_id, normalise_email, subject_hash, write_audit
@@ -604,8 +604,12 @@ def _check_windows(
                 if action != "anonymise_row":
                     removals += len(rows) - len(deferrals)
                 by_id = {item.id: item for item in watched}
-            else:
-                items = group_items(conn, plan_id, group)
+                _defer(conn, deferrals, by_id)
+                newly_deferred += len(deferrals)
+                continue
+            # subjects are resolved a batch at a time, as apply does: a window's identities at once
+            # would hold every address and account of up to a window of subjects
+            for items in _chunks(group_items(conn, plan_id, group), get_settings().erasure_batch_size):
                 identities = resolve_identities(conn, items)
                 deferrals = blocked_items(conn, items, identities, kind, today)
                 for item in items:
@@ -615,9 +619,8 @@ def _check_windows(
                         removals += 1
                     if removes_account(item):
                         accounts_removed |= identities[item.id].account_ids
-                by_id = {item.id: item for item in items}
-            _defer(conn, deferrals, by_id)
-            newly_deferred += len(deferrals)
+                _defer(conn, deferrals, {item.id: item for item in items})
+                newly_deferred += len(deferrals)
     return newly_deferred, removals, accounts_removed
 
 
@@ -709,6 +712,7 @@ def apply_plan(
         _set_plan(conn, plan_id, status="applying")
         kind = plan["kind"]
     sync_journal(engine, plan_id)
+    release_free_memory()  # what planning and checking freed, before the batches take their own
     result = ApplyResult(plan_id=plan_id, status="applying")
     run_id = current_run_id()
     window_size = get_settings().erasure_row_batch_size
