@@ -587,14 +587,25 @@ def _find_subject_rows(
             else:
                 found = _select_in(conn, [spec.key_column, column], func.lower(column), by_email)
                 owners_of = lambda value: by_email.get(_norm(value) or "", set())  # noqa: E731
+            if link.role != "subject":
+                for row_id, value in found:
+                    if owners := owners_of(value):
+                        rows.add_unlink(name, link.column, int(row_id), owners)
+                continue
+            # rows.add_own, inlined: a batch of subjects owns hundreds of thousands of rows
+            own, owners_by_row = rows.own[name], rows.owners
             for row_id, value in found:
-                owners = owners_of(value)
-                if not owners:
+                if not (owners := owners_of(value)):
                     continue
-                if link.role == "subject":
-                    rows.add_own(name, int(row_id), owners)
+                row_id = int(row_id)
+                if (mine := own.get(row_id)) is None:
+                    own[row_id] = set(owners)
                 else:
-                    rows.add_unlink(name, link.column, int(row_id), owners)
+                    mine |= owners
+                if (theirs := owners_by_row.get((name, row_id))) is None:
+                    owners_by_row[(name, row_id)] = set(owners)
+                else:
+                    theirs |= owners
         for link in spec.parent_links:
             assert link.parent is not None
             parent_rows = rows.own.get(link.parent, {})
