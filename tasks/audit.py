@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -134,23 +134,31 @@ def _audit_insert(dialect: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def write_audit_rows(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Write many records built with `audit_row`, in one batched statement; returns how many.
+    """Write many records built with `audit_row`, in one batched statement; returns how many."""
+    return write_audit_values(conn, [tuple(row[name] for name in AUDIT_COLUMNS) for row in rows])
 
-    The statement is compiled once for the connection's dialect and the rows go to the driver's
-    executemany as they are (the columns' bind processors applied): a sweep writes millions."""
-    batch = list(rows)
-    if not batch:
+
+def write_audit_values(conn: Connection, records: Sequence[tuple[Any, ...]]) -> int:
+    """Write many records given as values in AUDIT_COLUMNS order, in one batched statement.
+
+    The statement is compiled once for the connection's dialect and the values go to the driver's
+    executemany as they are (the columns' bind processors applied): a sweep writes millions. Callers
+    check what they write as `audit_row` does (no address in a detail, a keyed hash as subject)."""
+    if not records:
         return 0
     compiled, processors = _audit_insert(conn.dialect)
     order = list(compiled.positiontup) if compiled.positiontup is not None else list(AUDIT_COLUMNS)
+    position = {name: index for index, name in enumerate(AUDIT_COLUMNS)}
+    picks = [position[name] for name in order]
     # Records of one batch share most values (time, run, event, plan): each distinct value goes through
     # its column's processor once.
     converted: list[tuple[int, Any, dict[Any, Any]]] = [
         (index, processors[name], {}) for index, name in enumerate(order) if name in processors
     ]
+    in_order = picks == list(range(len(AUDIT_COLUMNS)))
     params: list[Any] = []
-    for row in batch:
-        values = [row[name] for name in order]
+    for record in records:
+        values = list(record) if in_order else [record[pick] for pick in picks]
         for index, processor, seen in converted:
             raw = values[index]
             if raw is not None:
@@ -162,4 +170,4 @@ def write_audit_rows(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int
             tuple(values) if compiled.positiontup is not None else dict(zip(order, values, strict=True))
         )
     conn.exec_driver_sql(compiled.string, params)
-    return len(batch)
+    return len(records)

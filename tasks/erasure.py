@@ -56,7 +56,14 @@ from sqlalchemy import (
 
 from steward.errors import ConfigurationError, StewardError
 from steward.settings import get_settings
-from tasks.audit import audit_row, keyed_hash, normalise_email, subject_hash, write_audit_rows
+from tasks.audit import (
+    audit_row,
+    keyed_hash,
+    normalise_email,
+    subject_hash,
+    write_audit_rows,
+    write_audit_values,
+)
 from tasks.calendar import utc_now
 from tasks.db import get_engine
 from tasks.schema import metadata
@@ -553,7 +560,6 @@ class RowSets:
 
 @dataclass
 class EraseOutcome:
-    audit_rows: list[dict[str, Any]] = field(default_factory=list)
     journal: list[str] = field(default_factory=list)  # the journal's lines for these records
     table_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     item_counts: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
@@ -891,9 +897,7 @@ def erase_items(
     finally:
         per_item, audit_rows, journal = records.result()
     write_audit_rows(conn, audit_rows)
-    return EraseOutcome(
-        audit_rows=audit_rows, journal=journal, table_counts=table_counts, item_counts=per_item
-    )
+    return EraseOutcome(journal=journal, table_counts=table_counts, item_counts=per_item)
 
 
 def _item_records(
@@ -1249,10 +1253,11 @@ def erase_rows_set_based(
             if values:
                 conn.execute(update(table).where(key.in_(targets)).values(values), bounds)
     finally:
-        audit_rows, lines, present = records.result()
-    write_audit_rows(conn, audit_rows)
+        audit_values, lines, present = records.result()
+    write_audit_values(conn, audit_values)
+    del audit_values  # a window's records: free them before the journal is written
     counts = {table_name: {label: present}} if present else {}
-    return EraseOutcome(audit_rows=audit_rows, journal=lines, table_counts=counts)
+    return EraseOutcome(journal=lines, table_counts=counts)
 
 
 @cache
@@ -1262,8 +1267,9 @@ def _record_builder() -> ThreadPoolExecutor:
 
 def _row_records(
     plan_id: int, table_name: str, action: str, label: str, rows: Sequence[ScannedRow], run_id: str | None
-) -> tuple[list[dict[str, Any]], list[str], int]:
-    """The audit rows and journal lines of set-based row items, and how many of their rows were there."""
+) -> tuple[list[tuple[Any, ...]], list[str], int]:
+    """The audit records (values in AUDIT_COLUMNS order) and journal lines of set-based row items, and
+    how many of their rows were there."""
     event = "row_deleted" if action == "delete_row" else "row_anonymised"
     occurred = utc_now()
     # Every record here has the same shape: its detail and its journal line (JSON with sorted keys, as
@@ -1280,7 +1286,7 @@ def _row_records(
     run_json = json.dumps(run_id)
     rule_json: dict[str, str] = {}
     hashes: dict[str, str] = {}  # one subject often has many rows in a window (their email events)
-    audit_rows = []
+    audit_values: list[tuple[Any, ...]] = []
     lines = []
     present = 0
     for row in rows:
@@ -1292,17 +1298,17 @@ def _row_records(
         )
         tables = tables_json[row.present]
         present += row.present
-        audit_rows.append(
-            {
-                "occurred_at": occurred,
-                "run_id": run_id,
-                "event": event,
-                "subject_hash": subject,
-                "rule": row.rule,
-                "plan_id": plan_id,
-                "request_id": None,
-                "detail": detail_template % (action, record, hashed_row, name_json, tables),
-            }
+        audit_values.append(  # in AUDIT_COLUMNS order
+            (
+                occurred,
+                run_id,
+                event,
+                subject,
+                row.rule,
+                plan_id,
+                None,
+                detail_template % (action, record, hashed_row, name_json, tables),
+            )
         )
         rule = rule_json.get(row.rule) or rule_json.setdefault(row.rule, json.dumps(row.rule))
         subject_json = f'"{subject}"' if subject else "null"
@@ -1321,7 +1327,7 @@ def _row_records(
                 tables,
             )
         )
-    return audit_rows, lines, present
+    return audit_values, lines, present
 
 
 def _existing_rows(conn: Connection, emap: ErasureMap, items: Sequence[ItemRow]) -> dict[str, set[int]]:
