@@ -39,6 +39,7 @@ from sqlalchemy import Connection, DateTime, Integer, bindparam, insert, select,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from steward.errors import StewardError
+from steward.memory import without_cyclic_gc
 from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.calendar import utc_now
@@ -149,8 +150,10 @@ def _snapshot(conn: Connection) -> tuple[datetime, int] | None:
     return post_at, int(newest.id)
 
 
+@without_cyclic_gc
 def plan_scan(conn: Connection) -> ScanPlan:
-    """What this run must scan, with which terms, to catch up with the posts and the keyword list."""
+    """What this run must scan, with which terms, to catch up with the posts and the keyword list (with
+    the cyclic GC paused: reading tens of thousands of terms must not set off a walk of the heap)."""
     version = current_version(conn)
     state = read_state(conn)
     previous = state.list_version if state is not None else None
