@@ -1,9 +1,9 @@
--- The range of post ids (to split a full scan between workers).
+-- The range of post ids (to split a full scan between workers). Each bound in its own subquery: SQLite
+-- answers a lone min() or max() from the primary key, but scans the whole table for both in one select.
 with bounds as (
     select
-        min(id) as first_id,
-        max(id) as last_id
-    from posts
+        (select min(id) from posts) as first_id,
+        (select max(id) from posts) as last_id
 ),
 
 final as (

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, DateTime, Table, and_, bindparam, exists, func, insert, select, update
 
 from steward.errors import StewardError
+from steward.memory import without_cyclic_gc
 from steward.settings import get_settings
 from tasks.audit import write_audit
 from tasks.calendar import add_working_days, end_of_local_day_utc, local_date, utc_now
@@ -442,11 +443,16 @@ def check_cases(conn: Connection, case_ids: Iterable[int]) -> Any:
     return report
 
 
+@without_cyclic_gc
 def update_queue(conn: Connection, *, version: int | None, check_contract: bool = True) -> QueueResult:
     """The moderation queue after a scan, in the caller's transaction: close cases that rest only on
     list changes, take in pending hits and reports, check the cases touched against their contract
     (a blocking failure raises before any post is hidden, and the transaction rolls back), then hide
-    the posts of open cases."""
+    the posts of open cases.
+
+    Runs with the cyclic GC paused (steward.memory): a first scan's tens of thousands of pending hits
+    and their cases are rows and dicts without cycles, and a full collection they trigger walks the whole
+    process (measured after a full scan at 1,000,000 posts: about 0.2 s, as long as the rest of the step)."""
     now = utc_now()
     result = QueueResult()
     close_cases_resting_on_list_changes(conn, result, version)

@@ -39,6 +39,7 @@ from sqlalchemy import Connection, DateTime, Integer, bindparam, insert, select,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from steward.errors import StewardError
+from steward.memory import without_cyclic_gc
 from steward.progress import ProgressCallback, no_progress
 from steward.settings import get_settings
 from tasks.calendar import utc_now
@@ -149,8 +150,10 @@ def _snapshot(conn: Connection) -> tuple[datetime, int] | None:
     return post_at, int(newest.id)
 
 
+@without_cyclic_gc
 def plan_scan(conn: Connection) -> ScanPlan:
-    """What this run must scan, with which terms, to catch up with the posts and the keyword list."""
+    """What this run must scan, with which terms, to catch up with the posts and the keyword list (with
+    the cyclic GC paused: reading tens of thousands of terms must not set off a walk of the heap)."""
     version = current_version(conn)
     state = read_state(conn)
     previous = state.list_version if state is not None else None
@@ -387,23 +390,30 @@ def write_chunk_hits(
 
 
 def _scan_chunk(
-    ctx: _Context, rows: Sequence[Any], attachments: Sequence[Any], by_range: bool
-) -> dict[str, int]:
+    ctx: _Context, rows: Sequence[Any], attachments: Sequence[Any]
+) -> tuple[dict[str, int], list[Hit]]:
+    """The counts and hits of a chunk of posts (nothing written yet)."""
     documents = _documents(rows, attachments)
     hits = scan_documents(ctx.matcher, documents, ctx.prefilter)
-    post_ids = [int(row[0]) for row in rows]
     counts = _zero()
     counts["posts"] = len(rows)
     counts["documents"] = len(documents)
     counts["characters"] = sum(map(len, documents.texts))
-    engine = get_engine(ctx.url)
-    with engine.begin() as conn:
+    return counts, hits
+
+
+_CHUNKS_PER_WRITE = 5
+"""Chunks whose hits a worker writes in one transaction: each transaction costs a query of the hits
+already there and a commit (with 15,000 hits in 1,000,000 posts, a write per chunk cost a worker about as
+much as reading a tenth of its posts)."""
+
+
+def _write_hits(ctx: _Context, post_ids: list[int], hits: list[Hit], by_range: bool) -> dict[str, int]:
+    """Write the hits of consecutive chunks of posts in one transaction (see write_chunk_hits)."""
+    with get_engine(ctx.url).begin() as conn:
         if by_range:
-            written = write_chunk_hits(conn, ctx, post_ids, hits, first_id=post_ids[0], last_id=post_ids[-1])
-        else:
-            written = write_chunk_hits(conn, ctx, post_ids, hits)
-    counts.update(written)
-    return counts
+            return write_chunk_hits(conn, ctx, post_ids, hits, first_id=post_ids[0], last_id=post_ids[-1])
+        return write_chunk_hits(conn, ctx, post_ids, hits)
 
 
 _STREAM_CACHE_KIB = 2048
@@ -484,21 +494,42 @@ class _Work:
             self._next.value = stop + 1
         return start, stop
 
-    def chunks(self, ctx: _Context) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
+    def spans(self, ctx: _Context) -> Iterator[Iterator[tuple[Sequence[Any], Sequence[Any]]]]:
+        """The chunks of each span this worker takes, span by span."""
         while (span := self.take()) is not None:
             if self.kind == "range":
-                yield from _chunks_of_range(ctx, *span)
+                yield _chunks_of_range(ctx, *span)
             else:
-                yield from _chunks_of_ids(ctx, self.ids[span[0] : span[1] + 1])
+                yield _chunks_of_ids(ctx, self.ids[span[0] : span[1] + 1])
 
 
 def _scan_work(ctx: _Context, work: _Work, progress: ProgressCallback) -> dict[str, int]:
+    """Scan the spans this worker takes; the hits of up to _CHUNKS_PER_WRITE chunks of a span of ids are
+    written together (a crash loses at most those: a re-run finds them again)."""
     total = _zero()
-    for rows, attachments in work.chunks(ctx):
-        counts = _scan_chunk(ctx, rows, attachments, by_range=work.kind == "range")
-        for key, number in counts.items():
-            total[key] += number
-        progress(len(rows))
+    by_range = work.kind == "range"
+    # Steps over lists of ids write chunk by chunk: their writes name every post id in one statement.
+    write_rows = ctx.chunk_rows * (_CHUNKS_PER_WRITE if by_range else 1)
+
+    def write(post_ids: list[int], hits: list[Hit]) -> None:
+        if post_ids:
+            for key, number in _write_hits(ctx, post_ids, hits, by_range).items():
+                total[key] += number
+
+    for chunks in work.spans(ctx):
+        post_ids: list[int] = []
+        hits: list[Hit] = []
+        for rows, attachments in chunks:
+            counts, found = _scan_chunk(ctx, rows, attachments)
+            for key, number in counts.items():
+                total[key] += number
+            post_ids.extend(int(row[0]) for row in rows)
+            hits.extend(found)
+            if len(post_ids) >= write_rows:
+                write(post_ids, hits)
+                post_ids, hits = [], []
+            progress(len(rows))
+        write(post_ids, hits)
     return total
 
 
