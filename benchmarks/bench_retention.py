@@ -132,6 +132,9 @@ def main() -> None:
     )
 
     print(f"  peak memory so far (with the contract): {_peak_rss_bytes() / 1e6:,.0f} MB")
+    with open("/proc/self/statm") as statm:  # resident pages now (Linux), before the apply
+        resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    print(f"  resident memory before the apply: {resident / 1e6:,.0f} MB")
     started = time.perf_counter()
     result = apply_plan(plan_id, engine=engine, today=BENCH_TODAY)
     apply_seconds = time.perf_counter() - started
