@@ -423,3 +423,15 @@ def test_no_prefilter_where_it_cannot_pay_or_could_miss(specs: tuple[tuple[str, 
     matcher = _matcher(*specs)
     assert len(specs) == 1 or len(matcher.blocking_key_texts) > Prefilter.MAX_KEYS
     assert Prefilter.build(matcher) is None, why
+
+
+def test_no_prefilter_when_no_collision_free_table_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tasks.content.matcher as matcher_module
+
+    def no_table(values: object) -> None:
+        raise matcher_module.NoPerfectHash("none found")
+
+    matcher = _matcher(("scammer", "word"))
+    assert Prefilter.build(matcher) is not None
+    monkeypatch.setattr(matcher_module, "_perfect_hash", no_table)
+    assert Prefilter.build(matcher) is None  # every text goes the normal way: nothing missed

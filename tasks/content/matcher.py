@@ -295,7 +295,10 @@ class Prefilter:
         skeletons = {skeleton_of_normal(key) for key in keys}
         if not all(s.isascii() and len(s) >= cls.PROBE for s in skeletons):
             return None
-        return cls(map(_anchor, skeletons))
+        try:
+            return cls(map(_anchor, skeletons))
+        except NoPerfectHash:  # every text then goes the normal way, as without a prefilter
+            return None
 
     def passing(self, texts: Sequence[str]) -> list[int]:
         """Indexes of the texts that may match a key (the others cannot), in order."""
@@ -328,6 +331,10 @@ class Prefilter:
         return sorted(set(docs[which].tolist()))
 
 
+class NoPerfectHash(ValueError):
+    """No table size and multiplier tried give every probe its own slot (not seen with 1,000 keys)."""
+
+
 def _perfect_hash(values: np.ndarray) -> tuple[int, np.uint32, np.ndarray]:
     """Table bits and an odd multiplier that give every value its own slot, and the slots."""
     for bits in range(16, 25):
@@ -335,7 +342,7 @@ def _perfect_hash(values: np.ndarray) -> tuple[int, np.uint32, np.ndarray]:
             slots = (values * np.uint32(multiplier)) >> np.uint32(32 - bits)
             if np.unique(slots).size == values.size:
                 return bits, np.uint32(multiplier), slots.astype(np.intp)
-    raise ValueError("no collision-free table for the probes")  # pragma: no cover - 1,000 keys at most
+    raise NoPerfectHash("no collision-free table for the probes")
 
 
 _RARITY = {char: rank for rank, char in enumerate("etaoinsrhldcumfpgwybvkxjqz")}
