@@ -673,21 +673,28 @@ def _group(folded: np.ndarray, docs: list[int]) -> BatchGroup:
     )
 
 
-def normalise_batch(texts: Sequence[str]) -> list[BatchGroup]:
-    """The normal form of many texts at once (no offsets): ASCII texts in one group, the others in another.
-
-    Equal, text for text, to `normalise(t).text`. A text holding SEPARATOR is normalised on its own.
-    """
+def _sorted_by_kind(texts: Sequence[str], *, empty_is_odd: bool) -> tuple[list[int], list[int], list[int]]:
+    """Indexes of the ASCII texts, the other texts, and those done one by one (holding the batch
+    SEPARATOR; or empty, where `empty_is_odd`)."""
     ascii_docs: list[int] = []
     other_docs: list[int] = []
     odd_docs: list[int] = []
     for index, text in enumerate(texts):
-        if not text or SEPARATOR in text:
+        if (empty_is_odd and not text) or SEPARATOR in text:
             odd_docs.append(index)
         elif text.isascii():
             ascii_docs.append(index)
         else:
             other_docs.append(index)
+    return ascii_docs, other_docs, odd_docs
+
+
+def normalise_batch(texts: Sequence[str]) -> list[BatchGroup]:
+    """The normal form of many texts at once (no offsets): ASCII texts in one group, the others in another.
+
+    Equal, text for text, to `normalise(t).text`. A text holding SEPARATOR is normalised on its own.
+    """
+    ascii_docs, other_docs, odd_docs = _sorted_by_kind(texts, empty_is_odd=True)
     groups: list[BatchGroup] = []
     if ascii_docs:
         joined = SEPARATOR.join(["", *(texts[i] for i in ascii_docs), ""]).encode("ascii")
@@ -833,16 +840,7 @@ def skeleton_batch(texts: Sequence[str]) -> tuple[bytes, np.ndarray]:
     Text for text equal to `skeleton(t)` with every character beyond ASCII written as NON_ASCII (runs of
     them may be collapsed to one).
     """
-    ascii_docs: list[int] = []
-    other_docs: list[int] = []
-    odd_docs: list[int] = []
-    for index, text in enumerate(texts):
-        if SEPARATOR in text:
-            odd_docs.append(index)
-        elif text.isascii():
-            ascii_docs.append(index)
-        else:
-            other_docs.append(index)
+    ascii_docs, other_docs, odd_docs = _sorted_by_kind(texts, empty_is_odd=False)
     parts: list[bytes] = []
     if ascii_docs:
         joined = SEPARATOR.join(["", *(texts[i] for i in ascii_docs)]).encode("ascii")
