@@ -782,10 +782,7 @@ def _add_batch(result: ApplyResult, done: _BatchDone, progress: ProgressCallback
     result.items_done += done.done
     result.items_deferred += done.deferred
     result.subjects_erased += done.subjects
-    for table, counts in done.tables.items():
-        target = result.tables.setdefault(table, {})
-        for key, value in counts.items():
-            target[key] = target.get(key, 0) + value
+    add_table_counts(result.tables, done.tables)
     progress(done.claimed)
 
 
@@ -826,10 +823,9 @@ def _apply_rows(
         set_based = erase_rows_set_based(conn, plan_id, table, action, lo, hi, rest, run_id=run_id)
         _mark_range_done(conn, plan_id, table, action, lo, hi)
     append_journal_lines(outcome.journal + set_based.journal)
-    tables = {name: dict(counts) for name, counts in outcome.table_counts.items()}
-    for name, counts in set_based.table_counts.items():
-        for key, value in counts.items():
-            tables.setdefault(name, {})[key] = tables.get(name, {}).get(key, 0) + value
+    tables: dict[str, dict[str, int]] = {}
+    add_table_counts(tables, outcome.table_counts)
+    add_table_counts(tables, set_based.table_counts)
     return _BatchDone(claimed=len(rows), done=len(todo), deferred=len(deferrals), tables=tables)
 
 
@@ -859,10 +855,15 @@ class _BatchDone:
         self.done += other.done
         self.deferred += other.deferred
         self.subjects += other.subjects
-        for table, counts in other.tables.items():
-            target = self.tables.setdefault(table, {})
-            for key, value in counts.items():
-                target[key] = target.get(key, 0) + value
+        add_table_counts(self.tables, other.tables)
+
+
+def add_table_counts(into: dict[str, dict[str, int]], tables: Mapping[str, Mapping[str, int]]) -> None:
+    """Add rows per table and action (`tables`) into `into`."""
+    for table, counts in tables.items():
+        target = into.setdefault(table, {})
+        for key, value in counts.items():
+            target[key] = target.get(key, 0) + value
 
 
 def _apply_batch(
