@@ -30,7 +30,6 @@ import os
 import queue
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -421,20 +420,13 @@ _STREAM_CACHE_KIB = 2048
 allocates (and faults in) a new buffer for every page read, which made reading twice as slow."""
 
 
-@contextmanager
-def _streaming(conn: Connection) -> Iterator[None]:
-    """A small page cache on `conn` while it streams posts (SQLite), the connection's own cache after."""
-    with sqlite_page_cache(conn, _STREAM_CACHE_KIB):
-        yield
-
-
 def _chunks_of_range(
     ctx: _Context, first_id: int, last_id: int
 ) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
     """The posts of an id range, a chunk at a time, on one connection (each chunk its own short read)."""
     engine = get_engine(ctx.url)
     after = first_id - 1
-    with engine.connect() as conn, _streaming(conn):
+    with engine.connect() as conn, sqlite_page_cache(conn, _STREAM_CACHE_KIB):
         posts_query = sql("content__posts_by_id_range", conn)
         attachments_query = sql("content__attachments_by_post_range", conn)
         while after < last_id:
@@ -451,7 +443,7 @@ def _chunks_of_range(
 
 def _chunks_of_ids(ctx: _Context, post_ids: Sequence[int]) -> Iterator[tuple[Sequence[Any], Sequence[Any]]]:
     engine = get_engine(ctx.url)
-    with engine.connect() as conn, _streaming(conn):
+    with engine.connect() as conn, sqlite_page_cache(conn, _STREAM_CACHE_KIB):
         posts_query = _typed("content__posts_by_ids", conn, post_ids="expanding")
         attachments_query = _typed("content__attachments_by_post_ids", conn, post_ids="expanding")
         for start in range(0, len(post_ids), ctx.chunk_rows):
