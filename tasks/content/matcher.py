@@ -122,12 +122,13 @@ class Matcher:
         plain = ahocorasick.Automaton()
         marked = ahocorasick.Automaton()
         views: dict[str, list[tuple[int, int, int, bool]]] = {}
+        allowed = [term.is_allow for term in self.terms]
         blocking_keys = 0
         for index, key in enumerate(self._keys):
             by_class = self._key_terms[index]
             blocks_any = False
             for boundaries, entries in by_class.items():
-                blocks = any(not self.terms[p].is_allow for p, _ in entries)
+                blocks = not all(allowed[p] for p, _ in entries)
                 blocks_any |= blocks
                 view = marked_key(key, boundaries != _NONE, boundaries == _BOTH)
                 lead = 1 if boundaries != _NONE and key[:1].isalnum() else 0

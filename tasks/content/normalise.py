@@ -38,6 +38,7 @@ terms, `matcher.Prefilter`).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -716,10 +717,14 @@ def normalise_batch(texts: Sequence[str]) -> list[BatchGroup]:
     return groups
 
 
+_NOT_ALNUM = re.compile(r"[\W_]")
+"""What str.isalnum() rejects: for str patterns, \w is exactly isalnum() or "_"."""
+
+
 def marked_key(key: str, needs_start: bool, needs_end: bool) -> str:
     """A normalised key written as in a group's marked view, with the word boundaries it needs."""
     # Most keys are one word: no character to replace (the build makes tens of thousands of these).
-    marked = key if key.isalnum() else "".join(c if c.isalnum() else MARK for c in key)
+    marked = key if key.isalnum() else _NOT_ALNUM.sub(MARK, key)
     if needs_start and key[:1].isalnum():
         marked = MARK + marked
     if needs_end and key[-1:].isalnum():
