@@ -14,12 +14,18 @@ lookalikes, zero-width characters, fullwidth letters; 2% of clean posts hold acc
 posts have a title and one in twenty an attachment). They are written once to var/bench/content-<N>.db and
 reused; each run resets steward's own tables first. Size: STEWARD_BENCH_POSTS (default 1,000,000) and
 STEWARD_BENCH_TERMS (default 10,000); STEWARD_CONTENT_SCAN_WORKERS (default: one per CPU).
+
+Each round (STEWARD_BENCH_ROUNDS, default 3) measures the bare matcher, a full scan and the rescan one
+right after the other, from a fresh list; the verdicts go by the median of the rounds' ratios. This VM's
+speed drifts by 10 to 20% from one minute to the next: single runs of the same code gave ratios from 1.35x
+to 1.56x.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import statistics
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -461,10 +467,15 @@ def _timed_run(url: str, workers: int) -> tuple[dict[str, Any], float, float, fl
     return {"steps": steps, "queue": queue.as_dict()}, elapsed, contracts, critical_cpu
 
 
+def _figures(runs: list[dict[str, Any]], key: str) -> str:
+    return ", ".join(f"{run[key]:.2f}" for run in runs)
+
+
 def main() -> None:
     os.environ.setdefault("STEWARD_SECRET_KEY", "benchmark-only-key")
     posts = int(os.environ.get("STEWARD_BENCH_POSTS", "1000000"))
     term_count = int(os.environ.get("STEWARD_BENCH_TERMS", "10000"))
+    rounds = max(1, int(os.environ.get("STEWARD_BENCH_ROUNDS", "3")))
     from steward.settings import get_settings, reset_settings_cache
     from tasks.content.keywords import import_keyword_list
     from tasks.db import dispose_engines, get_engine
@@ -478,61 +489,79 @@ def main() -> None:
     os.environ.setdefault("STEWARD_OUTPUT_DIR", str(BENCH_DIR / "out"))
     reset_settings_cache()
     workers = get_settings().content_scan_workers or os.cpu_count() or 1
-    _reset(url)
     full_list = _write_list(BENCH_DIR / f"terms-{term_count}.csv", corpus.terms)
     updated_list = _write_list(
         BENCH_DIR / f"terms-{term_count}-plus-{ADDED_TERMS}.csv", corpus.terms + corpus.added
     )
 
-    started = time.perf_counter()
-    with get_engine(url).begin() as conn:
-        imported = import_keyword_list(conn, full_list)
-    import_seconds = time.perf_counter() - started
-    print(f"import of {imported.added:,} terms (checks and contract): {import_seconds:.2f} s", flush=True)
-
     from tasks.content.scanner import tune_allocator
 
     tune_allocator()  # as the scan does: the bare matcher runs under the same allocator settings
-    bare_seconds, bare_cpu, characters, bare_hits = _bare_matcher(url)
-    megabytes = characters / 1e6
-    print(f"bare matcher, one process, in memory: {bare_seconds:.1f} s, {megabytes / bare_seconds:.1f} MB/s "
-          f"({characters:,} characters, {bare_hits:,} hits)", flush=True)  # fmt: skip
-    dispose_engines()
-
+    # This VM's speed drifts by 10 to 20% from one minute to the next, so each round measures the three
+    # figures one right after the other (bare matcher, full scan, rescan) and the verdicts go by the
+    # median of the rounds' ratios; every round is printed.
     load_before = os.getloadavg()[0]
-    full, full_seconds, contract_seconds, full_cpu = _timed_run(url, workers)
+    runs: list[dict[str, Any]] = []
+    for number in range(1, rounds + 1):
+        _reset(url)
+        started = time.perf_counter()
+        with get_engine(url).begin() as conn:
+            imported = import_keyword_list(conn, full_list)
+        if number == 1:
+            print(f"import of {imported.added:,} terms (checks and contract): "
+                  f"{time.perf_counter() - started:.2f} s", flush=True)  # fmt: skip
+        bare_seconds, bare_cpu, characters, bare_hits = _bare_matcher(url)
+        dispose_engines()
+        full, full_seconds, contract_seconds, full_cpu = _timed_run(url, workers)
+        with get_engine(url).begin() as conn:
+            updated = import_keyword_list(conn, updated_list)
+        rescan, rescan_seconds, _, rescan_cpu = _timed_run(url, workers)
+        run = {
+            "bare": bare_seconds, "bare_cpu": bare_cpu, "full": full_seconds, "full_cpu": full_cpu,
+            "contracts": contract_seconds, "rescan": rescan_seconds, "rescan_cpu": rescan_cpu,
+            "ratio": bare_seconds / full_seconds, "share": rescan_seconds / full_seconds,
+            "cpu_ratio": bare_cpu / full_cpu, "cpu_share": rescan_cpu / full_cpu,
+        }  # fmt: skip
+        runs.append(run)
+        print(f"round {number} of {rounds}: bare matcher {bare_seconds:.1f} s, full scan {full_seconds:.1f} s "
+              f"({run['ratio']:.2f}x), rescan {rescan_seconds:.1f} s ({run['share']:.2f} of the full scan); "
+              f"CPU time {run['cpu_ratio']:.2f}x and {run['cpu_share']:.2f}", flush=True)  # fmt: skip
+
+    def median(key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    megabytes = characters / 1e6
     scanned = sum(s.characters for s in full["steps"]) / 1e6
     hits = sum(s.new_hits for s in full["steps"])
-    ratio = bare_seconds / full_seconds
+    ratio, share = median("ratio"), median("share")
+    print(f"bare matcher, one process, in memory: {median('bare'):.1f} s (median), "
+          f"{megabytes / median('bare'):.1f} MB/s ({characters:,} characters, {bare_hits:,} hits)")  # fmt: skip
     print(f"full scan, {workers} workers (read, normalise, match, write {hits:,} hits, open "
-          f"{full['queue']['cases_opened']:,} cases, hide posts): {full_seconds:.1f} s, "
-          f"{scanned / full_seconds:.1f} MB/s", flush=True)  # fmt: skip
+          f"{full['queue']['cases_opened']:,} cases, hide posts): {median('full'):.1f} s (median), "
+          f"{scanned / median('full'):.1f} MB/s")  # fmt: skip
     print(
-        f"  throughput against the bare matcher: {ratio:.2f}x (target >= {RATIO_TARGET}x: {_verdict(ratio >= RATIO_TARGET)})"
+        f"  throughput against the bare matcher, median of {rounds} rounds: {ratio:.2f}x (rounds "
+        f"{_figures(runs, 'ratio')}; target >= {RATIO_TARGET}x: {_verdict(ratio >= RATIO_TARGET)})"
     )
     print(
-        f"  the blocking contract checks of the run (hits, then cases), not in the figure above: {contract_seconds:.1f} s"
+        f"  the blocking contract checks of the run (hits, then cases), not in the figure above: "
+        f"{median('contracts'):.1f} s"
     )
-
-    with get_engine(url).begin() as conn:
-        updated = import_keyword_list(conn, updated_list)
-    rescan, rescan_seconds, _, rescan_cpu = _timed_run(url, workers)
     kinds = ", ".join(
         f"{s.kind} ({s.posts:,} posts, {s.terms} terms, {s.new_hits:,} hits)" for s in rescan["steps"]
     )
-    share = rescan_seconds / full_seconds
-    print(f"list update adding {updated.added} terms, rescan: {rescan_seconds:.1f} s: {kinds}")
+    print(f"list update adding {updated.added} terms, rescan: {median('rescan'):.1f} s (median): {kinds}")
     print(
-        f"  against the full scan: {share:.2f} (target <= {RESCAN_TARGET}: {_verdict(share <= RESCAN_TARGET)})"
+        f"  against the full scan of its round, median of {rounds}: {share:.2f} (rounds "
+        f"{_figures(runs, 'share')}; target <= {RESCAN_TARGET}: {_verdict(share <= RESCAN_TARGET)})"
     )
-
-    cpu_ratio = bare_cpu / full_cpu
-    cpu_share = rescan_cpu / full_cpu
+    cpu_ratio, cpu_share = median("cpu_ratio"), median("cpu_share")
     print(
         f"CPU-time figures (what an otherwise idle machine gives; load average was {load_before:.1f} before the "
-        f"scan, {os.getloadavg()[0]:.1f} after): bare matcher {bare_cpu:.1f} s, full scan {full_cpu:.1f} s on its "
-        f"critical path, ratio {cpu_ratio:.2f}x ({_verdict(cpu_ratio >= RATIO_TARGET)}); rescan {rescan_cpu:.1f} s, "
-        f"{cpu_share:.2f} of the full scan ({_verdict(cpu_share <= RESCAN_TARGET)})"
+        f"first round, {os.getloadavg()[0]:.1f} after the last): bare matcher {median('bare_cpu'):.1f} s, full scan "
+        f"{median('full_cpu'):.1f} s on its critical path, ratio {cpu_ratio:.2f}x "
+        f"({_verdict(cpu_ratio >= RATIO_TARGET)}); rescan {median('rescan_cpu'):.1f} s, {cpu_share:.2f} of the "
+        f"full scan ({_verdict(cpu_share <= RESCAN_TARGET)}) (medians)"
     )
     peak = max(_peak_rss_bytes(), _peak_rss_bytes(resource.RUSAGE_CHILDREN))
     print(f"peak memory: this process {_peak_rss_bytes() / 1e6:.0f} MB, largest worker "
@@ -541,8 +570,9 @@ def main() -> None:
     summary: dict[str, Any] = {
         "posts": posts,
         "terms": term_count,
-        "bare_mb_s": round(megabytes / bare_seconds, 1),
-        "scan_mb_s": round(scanned / full_seconds, 1),
+        "rounds": rounds,
+        "bare_mb_s": round(megabytes / median("bare"), 1),
+        "scan_mb_s": round(scanned / median("full"), 1),
         "ratio": round(ratio, 2),
         "rescan_share": round(share, 2),
         "cpu_ratio": round(cpu_ratio, 2),
