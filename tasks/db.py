@@ -98,6 +98,26 @@ class _Checkpointer(threading.Thread):
 
 
 @contextmanager
+def background_checkpoints(engine: Engine) -> Iterator[None]:
+    """While the block runs, a thread of this process checkpoints the WAL of `engine`'s SQLite file every
+    `CHECKPOINT_INTERVAL_SECONDS`, on its own connection (nothing elsewhere, or for a database in memory).
+
+    For bulk writers that raise their own `wal_autocheckpoint` to `BULK_WAL_AUTOCHECKPOINT_PAGES`, here
+    (`sqlite_bulk_writes`) or in worker processes (the content scan's): the copying and its fsync then
+    happen beside the writers instead of inside whichever commit crosses 1,000 WAL pages."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    checkpointer = _Checkpointer(database)
+    checkpointer.start()
+    try:
+        yield
+    finally:
+        checkpointer.stop()
+
+
+@contextmanager
 def sqlite_bulk_writes(conn: Connection, kib: int = BULK_PAGE_CACHE_KIB) -> Iterator[None]:
     """Set `conn` up for a long run of write transactions (SQLite; nothing elsewhere), then restore it.
 
@@ -117,14 +137,11 @@ def sqlite_bulk_writes(conn: Connection, kib: int = BULK_PAGE_CACHE_KIB) -> Iter
     conn.exec_driver_sql("pragma temp_store = memory")
     conn.exec_driver_sql(f"pragma wal_autocheckpoint = {BULK_WAL_AUTOCHECKPOINT_PAGES}")
     conn.commit()  # the pragma reads began a transaction (SQLAlchemy autobegin)
-    checkpointer = _Checkpointer(database)
-    checkpointer.start()
     try:
-        with sqlite_page_cache(conn, kib):
+        with background_checkpoints(conn.engine), sqlite_page_cache(conn, kib):
             conn.commit()
             yield
     finally:
-        checkpointer.stop()
         if conn.in_transaction():
             conn.rollback()
         conn.exec_driver_sql(f"pragma wal_autocheckpoint = {int(autocheckpoint or 1000)}")

@@ -718,7 +718,7 @@ def normalise_batch(texts: Sequence[str]) -> list[BatchGroup]:
 
 
 _NOT_ALNUM = re.compile(r"[\W_]")
-"""What str.isalnum() rejects: for str patterns, \w is exactly isalnum() or "_"."""
+r"""What str.isalnum() rejects: for str patterns, \w is exactly isalnum() or "_"."""
 
 
 def marked_key(key: str, needs_start: bool, needs_end: bool) -> str:

@@ -44,7 +44,14 @@ from steward.settings import get_settings
 from tasks.calendar import utc_now
 from tasks.content.keywords import added_and_withdrawn, current_version, terms_in_version
 from tasks.content.matcher import Documents, Hit, Matcher, Prefilter, Term, scan_documents
-from tasks.db import dispose_engines, get_engine, sql, sqlite_page_cache
+from tasks.db import (
+    BULK_WAL_AUTOCHECKPOINT_PAGES,
+    background_checkpoints,
+    dispose_engines,
+    get_engine,
+    sql,
+    sqlite_page_cache,
+)
 from tasks.schema import content_scans, scan_hits, scan_state
 
 SCANNER = "content"
@@ -407,9 +414,16 @@ already there and a commit (with 15,000 hits in 1,000,000 posts, a write per chu
 much as reading a tenth of its posts)."""
 
 
+_IN_WORKER = False
+"""True in a forked worker: its parent checkpoints the WAL meanwhile (`tasks.db.background_checkpoints`)."""
+
+
 def _write_hits(ctx: _Context, post_ids: list[int], hits: list[Hit], by_range: bool) -> dict[str, int]:
     """Write the hits of consecutive chunks of posts in one transaction (see write_chunk_hits)."""
     with get_engine(ctx.url).begin() as conn:
+        if _IN_WORKER and ctx.dialect == "sqlite":
+            # the parent's checkpointer copies the WAL; this commit does not stop to do it
+            conn.exec_driver_sql(f"pragma wal_autocheckpoint = {BULK_WAL_AUTOCHECKPOINT_PAGES}")
         if by_range:
             return write_chunk_hits(conn, ctx, post_ids, hits, first_id=post_ids[0], last_id=post_ids[-1])
         return write_chunk_hits(conn, ctx, post_ids, hits)
@@ -528,9 +542,11 @@ def _scan_work(ctx: _Context, work: _Work, progress: ProgressCallback) -> dict[s
 def _worker_main(number: int, results: Any) -> None:
     """A forked worker: fresh database connections, spans of the step's posts until none is left, counts
     (never text) back."""
+    global _IN_WORKER
     try:
         assert _CONTEXT is not None and _WORK is not None
         dispose_engines()
+        _IN_WORKER = True
         # The parent's objects were frozen before the fork: collections here leave them (and the pages
         # they live on) alone.
         gc.enable()
@@ -545,6 +561,34 @@ def _worker_main(number: int, results: Any) -> None:
         results.put(("error", number, f"{type(error).__name__} in worker {number}"))
     finally:
         dispose_engines()
+
+
+def _collect(
+    workers: list[Any], results: Any, progress: ProgressCallback
+) -> tuple[dict[str, int], list[str]]:
+    """The workers' reports until each has finished or stopped: their counts added up, and their errors."""
+    total = _zero()
+    pending = set(range(len(workers)))
+    errors: list[str] = []
+    while pending:
+        try:
+            kind, number, payload = results.get(timeout=1.0)
+        except queue.Empty:
+            for n in list(pending):
+                if not workers[n].is_alive() and workers[n].exitcode not in (None, 0):
+                    errors.append(f"worker {n} stopped (exit code {workers[n].exitcode})")
+                    pending.discard(n)
+            continue
+        if kind == "progress":
+            progress(payload)
+        elif kind == "done":
+            for key, value in payload.items():
+                total[key] = max(total.get(key, 0), value) if key == "cpu_ms" else total[key] + value
+            pending.discard(number)
+        else:
+            errors.append(payload)
+            pending.discard(number)
+    return total, errors
 
 
 def _run_work(ctx: _Context, work: _Work, progress: ProgressCallback) -> dict[str, int]:
@@ -566,27 +610,9 @@ def _run_work(ctx: _Context, work: _Work, progress: ProgressCallback) -> dict[st
     try:
         for worker in workers:
             worker.start()
-        total = _zero()
-        pending = set(range(len(workers)))
-        errors: list[str] = []
-        while pending:
-            try:
-                kind, number, payload = results.get(timeout=1.0)
-            except queue.Empty:
-                for n in list(pending):
-                    if not workers[n].is_alive() and workers[n].exitcode not in (None, 0):
-                        errors.append(f"worker {n} stopped (exit code {workers[n].exitcode})")
-                        pending.discard(n)
-                continue
-            if kind == "progress":
-                progress(payload)
-            elif kind == "done":
-                for key, value in payload.items():
-                    total[key] = max(total.get(key, 0), value) if key == "cpu_ms" else total[key] + value
-                pending.discard(number)
-            else:
-                errors.append(payload)
-                pending.discard(number)
+        # The workers commit without stopping to checkpoint the WAL; a thread of this (idle) process does it.
+        with background_checkpoints(get_engine(ctx.url)):
+            total, errors = _collect(workers, results, progress)
         for worker in workers:
             worker.join()
         if errors:
