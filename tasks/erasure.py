@@ -345,9 +345,15 @@ def _select_in(
     The values travel as one bound parameter: a JSON array read by json_each on SQLite, an array
     compared with ANY on PostgreSQL (an IN list of bound values elsewhere). A batch of thousands of
     subjects then costs one statement per link, compiled once, instead of one per 500 values."""
-    ordered = sorted(set(values), key=str)
-    if not ordered:
+    distinct = set(values)
+    if not distinct:
         return
+    try:
+        ordered = sorted(
+            distinct
+        )  # ids (or addresses) in order: each statement reads one stretch of the index
+    except TypeError:  # a mix of types: any fixed order will do
+        ordered = sorted(distinct, key=str)
     dialect = conn.dialect.name
     numbers = isinstance(ordered[0], int)
     # Keyed by the SQL text of the columns: `func.lower(column)` is a new object at every call, and a
