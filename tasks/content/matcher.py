@@ -74,6 +74,10 @@ class Documents:
         self.texts.append(text)
         self.places.append((post_id, field_name, source_id))
 
+    def place(self, index: int) -> tuple[int, str, int]:
+        """Where the text at `index` comes from."""
+        return self.places[index]
+
     def __len__(self) -> int:
         return len(self.texts)
 
@@ -395,7 +399,7 @@ def scan_documents(matcher: Matcher, documents: Documents, prefilter: Prefilter 
         candidates = [passing[i] for i in matcher.candidates([documents.texts[i] for i in passing])]
     for index in candidates:
         text = documents.texts[index]
-        post_id, field_name, source_id = documents.places[index]
+        post_id, field_name, source_id = documents.place(index)
         matches = matcher.match(text)
         if not matches:
             continue

@@ -193,19 +193,27 @@ def apply_pending_hits(conn: Connection, result: QueueResult, now: datetime) -> 
     open_cases = _open_cases_of(conn, post_ids)
     removed = _removed_cases_of(conn, [p for p in post_ids if p not in open_cases])
     new_cases = []
+    # A scan's hits share a few moments (one per write) and category sets: each is worked out once.
+    moments: dict[Any, tuple[datetime, datetime]] = {}
+    categories: dict[str, str] = {}
     for row in pending:
         post_id = int(row.post_id)
         if row.first_hold_at is None or post_id in open_cases or post_id in removed:
             continue
-        opened_at = _as_datetime(row.first_hold_at)
+        if row.first_hold_at not in moments:
+            opened_at = _as_datetime(row.first_hold_at)
+            moments[row.first_hold_at] = (opened_at, due_time(opened_at))
+        if row.categories not in categories:
+            categories[row.categories] = _join_categories(row.categories.split(","))
+        opened_at, due_at = moments[row.first_hold_at]
         new_cases.append(
             {
                 "post_id": post_id,
                 "status": "open",
                 "source": "filter",
-                "categories": _join_categories(row.categories.split(",")),
+                "categories": categories[row.categories],
                 "opened_at": opened_at,
-                "due_at": due_time(opened_at),
+                "due_at": due_at,
             }
         )
     opened = _open_new_cases(conn, new_cases)
