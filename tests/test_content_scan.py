@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from steward.settings import get_settings, reset_settings_cache
 from tasks.content.matcher import Prefilter
 from tasks.content.pipeline import content_rescan_once
-from tasks.content.scanner import _Work
+from tasks.content.scanner import _documents, _Work
 from tasks.contracts import ContractViolation
 from tasks.schema import (
     audit_log,
@@ -271,6 +271,23 @@ def test_work_is_handed_out_once_in_shrinking_spans() -> None:
     assert sizes == sorted(sizes, reverse=True)
     assert min(sizes[:-1]) == 1_000
     assert work.take() is None
+
+
+def test_each_text_of_a_chunk_knows_its_place() -> None:
+    rows = [(1, "A title", "a body"), (2, None, "second body"), (3, "only a title", ""), (4, "", "fourth")]
+    attachments = [(70, 2, "plan.pdf"), (71, 4, ""), (72, 4, "notes.docx")]
+    documents = _documents(rows, attachments)
+    placed = {documents.place(i): text for i, text in enumerate(documents.texts)}
+    assert placed == {
+        (1, "title", 1): "A title",
+        (3, "title", 3): "only a title",
+        (1, "body", 1): "a body",
+        (2, "body", 2): "second body",
+        (4, "body", 4): "fourth",
+        (2, "attachment", 70): "plan.pdf",
+        (4, "attachment", 72): "notes.docx",
+    }
+    assert len(documents) == 7
 
 
 def test_a_post_has_at_most_one_open_case(engine: Engine, tmp_path: Path) -> None:

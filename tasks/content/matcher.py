@@ -68,7 +68,8 @@ class Documents:
 
     texts: list[str] = field(default_factory=list)
     places: list[tuple[int, str, int]] = field(default_factory=list)
-    """(post id, field: title | body | attachment, source id: the post's or the attachment's)."""
+    """(post id, field: title | body | attachment, source id: the post's or the attachment's). Read it
+    through `place()`: the scanner's chunks work a place out only when asked."""
 
     def add(self, post_id: int, field_name: str, source_id: int, text: str) -> None:
         self.texts.append(text)
