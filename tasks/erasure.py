@@ -349,9 +349,8 @@ def _select_in(
     if not distinct:
         return
     try:
-        ordered = sorted(
-            distinct
-        )  # ids (or addresses) in order: each statement reads one stretch of the index
+        # ids (or addresses) in their own order: each statement reads one stretch of the index
+        ordered = sorted(distinct)
     except TypeError:  # a mix of types: any fixed order will do
         ordered = sorted(distinct, key=str)
     dialect = conn.dialect.name
