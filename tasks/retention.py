@@ -573,6 +573,9 @@ def _insert_due_items(
             plan_items.c.action == rule.action,
         )
         source = source.where(rows.c.row_id.not_in(planned))
+    # In row order: the apply takes the items a window at a time in plan order, and a window of rows
+    # close together touches each page of their table once, not pages all over it in every window.
+    source = source.order_by(rows.c.row_id)
     # rowcount of an INSERT ... SELECT is -1 on psycopg unless asked for (SQLAlchemy 2.0)
     statement = insert(plan_items).from_select(columns, source).execution_options(preserve_rowcount=True)
     params = {"cutoff": rule.cutoff_param(sweep.cutoffs[rule.id]), **rule.parameters}

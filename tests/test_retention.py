@@ -138,6 +138,25 @@ def test_every_rule_at_its_boundary(db_url: str) -> None:
     assert {rule: ids for rule, ids in planned.items()} == {rule: {expect[rule]} for rule in planned}
 
 
+def test_a_rules_items_are_planned_in_row_order(db_url: str) -> None:
+    """The apply takes the plan a window of items at a time, in item order: items in the order of their
+    rows make each window's rows neighbours in their table, whatever order the rule's anchors are in."""
+    engine = get_engine(db_url)
+    sweep = Sweep.for_today(today=TODAY)
+    cutoff = sweep.cutoffs["email_events"]
+    with engine.begin() as conn:
+        rows = Rows(conn)
+        # the newest event first: anchor order is the reverse of row order
+        due = [rows.email_event(occurred=cutoff - timedelta(days=1 + n)) for n in range(12)]
+        plan_id = plan_retention(conn, sweep)
+        planned = conn.execute(
+            select(plan_items.c.subject_row_id)
+            .where(plan_items.c.plan_id == plan_id, plan_items.c.rule == "email_events")
+            .order_by(plan_items.c.id)
+        ).scalars()
+        assert [int(row_id) for row_id in planned] == sorted(due)
+
+
 def test_timestamps_count_in_london_dates(db_url: str) -> None:
     """A response at 23:30 UTC on 14 June 2024 was made on 15 June in London (BST): not yet due."""
     engine = get_engine(db_url)
